@@ -1,0 +1,44 @@
+# The two commands of README.md: `make demo` and `make test`. Each creates .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: demo test test-sqlite test-postgres lint bench
+
+$(VENV)/.base: requirements/base.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/base.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base requirements/test.txt
+	$(PY) -m pip install -q -r requirements/test.txt
+	touch $@
+
+demo: $(VENV)/.base
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py oidc_demo_setup
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.test lint test-sqlite test-postgres
+
+lint: $(VENV)/.test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test-sqlite: $(VENV)/.test
+	$(PY) -m pytest
+
+# PostgreSQL when reachable (this machine runs one); said loudly when it is not.
+test-postgres: $(VENV)/.test
+	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== PostgreSQL at $(PG_URL): running the suite again"; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+	else \
+		echo "!! PostgreSQL is NOT reachable at $(PG_URL): ran SQLite only !!"; \
+	fi
+
+bench: $(VENV)/.test
+	$(PY) bench/run.py

@@ -1,0 +1,97 @@
+"""Idempotently create the demo user, clients and signing keys, and print how to use them."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from oauth2_provider.models import get_application_model
+
+from oidc_provider import keys
+from oidc_provider.conf import oidc_settings
+from oidc_provider.models import ClientProfile
+from oidc_provider.profiles import profile_for
+
+DEMO_USER = ("demo", "demo-password-123")
+ADMIN_USER = ("admin", "admin-password-123")
+CONFIDENTIAL = ("demo-confidential", "demo-confidential-secret")
+PUBLIC = "demo-public"
+SERVICE = ("demo-service", "demo-service-secret")
+REDIRECT_URIS = "http://127.0.0.1:8000/rp/callback http://localhost:8000/rp/callback"
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo user, a confidential and a public PKCE client, and keys."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(
+            username=DEMO_USER[0],
+            defaults={"first_name": "Dee", "last_name": "Mo", "email": "demo@example.com"},
+        )
+        user.set_password(DEMO_USER[1])
+        user.save()
+        admin, _ = User.objects.get_or_create(
+            username=ADMIN_USER[0], defaults={"is_staff": True, "is_superuser": True}
+        )
+        admin.set_password(ADMIN_USER[1])
+        admin.save()
+
+        Application = get_application_model()
+        common = {
+            "redirect_uris": REDIRECT_URIS,
+            "post_logout_redirect_uris": "http://127.0.0.1:8000/rp/",
+            "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+            "algorithm": Application.RS256_ALGORITHM,
+            "skip_authorization": False,
+        }
+        confidential = Application.objects.filter(client_id=CONFIDENTIAL[0]).first()
+        if confidential is None:
+            confidential = Application(client_id=CONFIDENTIAL[0])
+        for field, value in {**common, "name": "Demo confidential client"}.items():
+            setattr(confidential, field, value)
+        confidential.client_type = Application.CLIENT_CONFIDENTIAL
+        confidential.client_secret = CONFIDENTIAL[1]
+        confidential.hash_client_secret = True
+        confidential.save()
+
+        public, _ = Application.objects.update_or_create(
+            client_id=PUBLIC,
+            defaults={
+                **common,
+                "name": "Demo public PKCE client",
+                "client_type": Application.CLIENT_PUBLIC,
+                "client_secret": "",
+            },
+        )
+        service = Application.objects.filter(client_id=SERVICE[0]).first() or Application(
+            client_id=SERVICE[0]
+        )
+        service.name = "Demo service (client credentials)"
+        service.client_type = Application.CLIENT_CONFIDENTIAL
+        service.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+        service.client_secret = SERVICE[1]
+        service.hash_client_secret = True
+        service.save()
+
+        for app in (confidential, public, service):
+            profile = profile_for(app)
+            profile.access_token_format = ClientProfile.TokenFormat.JWT
+            profile.save()
+
+        for alg in ("RS256", "ES256"):
+            keys.ensure_active_key(alg)
+
+        issuer = oidc_settings.ISSUER
+        self.stdout.write(
+            self.style.SUCCESS("Demo ready.")
+            + f"""
+  Issuer / discovery:  {issuer}/.well-known/openid-configuration
+  JWKS:                {issuer}/.well-known/jwks.json
+  Demo user:           {DEMO_USER[0]} / {DEMO_USER[1]}
+  Admin:               http://127.0.0.1:8000/admin/  ({ADMIN_USER[0]} / {ADMIN_USER[1]})
+  Confidential client: {CONFIDENTIAL[0]} / {CONFIDENTIAL[1]}
+  Public PKCE client:  {PUBLIC}
+  Redirect URIs:       {REDIRECT_URIS}
+  Service client:      {SERVICE[0]} / {SERVICE[1]}  (client_credentials)
+  Try: curl -u {SERVICE[0]}:{SERVICE[1]} -d grant_type=client_credentials -d scope=read \\
+         {issuer}/token/
+"""
+        )

@@ -1,0 +1,118 @@
+"""A complete identity provider on SQLite: DOT + oidc_provider + DRF + the admin.
+
+Copy what you need: the OAUTH2_PROVIDER and OIDC_PROVIDER blocks are the exact lines a
+site adds to turn DOT into an OpenID Connect provider with JWT access tokens.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# Demo only: a real site reads these from the environment.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "oauth2_provider",
+    "oidc_provider",
+    "example_project.demo_api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DB", BASE_DIR.parent / "demo.sqlite3"),
+    }
+}
+# Shared between processes in production: use Redis, e.g.
+# {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379"}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+# --- OpenID Connect provider -----------------------------------------------------------
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    # The issuer every token names (OIDC_PROVIDER["ISSUER"] defaults to it).
+    # The demo serves plain http on localhost; a real site uses https.
+    "OIDC_ISS_ENDPOINT": os.environ.get("OIDC_ISSUER", "http://127.0.0.1:8000/o"),
+    "OAUTH2_VALIDATOR_CLASS": "oidc_provider.validators.OIDCValidator",
+    "OIDC_SERVER_CLASS": "oidc_provider.server.Server",
+    "ACCESS_TOKEN_GENERATOR": "oidc_provider.tokens.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oidc_provider.tokens.generate_refresh_token",
+    "APPLICATION_ADMIN_CLASS": "oidc_provider.admin.ApplicationAdmin",
+    "PKCE_REQUIRED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "SCOPES": {
+        "openid": "Sign you in with your account",
+        "profile": "See your name and username",
+        "email": "See your email address",
+        "read": "Read your data through the API",
+        "write": "Change your data through the API",
+        "introspection": "Check tokens (for resource servers)",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+}
+OIDC_PROVIDER = {
+    "ACCESS_TOKEN_LIFETIME": 900,
+    "DEFAULT_AUDIENCE": ["http://127.0.0.1:8000/api"],
+    # Demo only: generate your own with Fernet.generate_key() and keep it out of git.
+    "ENCRYPTION_KEYS": [
+        os.environ.get("OIDC_ENCRYPTION_KEY", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLTMyYnl0ZXM=")
+    ],
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}

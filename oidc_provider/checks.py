@@ -1,0 +1,199 @@
+"""System checks: a misconfigured site fails at ``manage.py check``, not at the first request."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+
+from .conf import DEFAULTS, oidc_settings
+from .jose import ALGORITHMS, ASYMMETRIC
+
+WIRING = """Add to OAUTH2_PROVIDER:
+    "OIDC_ENABLED": True,
+    "OAUTH2_VALIDATOR_CLASS": "oidc_provider.validators.OIDCValidator",
+    "OIDC_SERVER_CLASS": "oidc_provider.server.Server",
+    "ACCESS_TOKEN_GENERATOR": "oidc_provider.tokens.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oidc_provider.tokens.generate_refresh_token","""
+
+
+def _dot_setting(name: str) -> Any:
+    from oauth2_provider.settings import oauth2_settings
+
+    return getattr(oauth2_settings, name)
+
+
+@checks.register(checks.Tags.security)
+def check_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if not apps.is_installed("oauth2_provider"):
+        return [
+            checks.Error(
+                "django-oauth-toolkit is not installed.",
+                hint="Add 'oauth2_provider' to INSTALLED_APPS before 'oidc_provider'.",
+                id="oidc_provider.E001",
+            )
+        ]
+    from .server import Server
+    from .tokens import generate_access_token, generate_refresh_token
+    from .validators import OIDCValidator
+
+    errors: list[checks.CheckMessage] = []
+    validator = _dot_setting("OAUTH2_VALIDATOR_CLASS")
+    if not (isinstance(validator, type) and issubclass(validator, OIDCValidator)):
+        errors.append(
+            checks.Error(
+                "OAUTH2_PROVIDER['OAUTH2_VALIDATOR_CLASS'] is not oidc_provider's validator.",
+                hint=WIRING,
+                id="oidc_provider.E002",
+            )
+        )
+    if _dot_setting("ACCESS_TOKEN_GENERATOR") is not generate_access_token:
+        errors.append(
+            checks.Error(
+                "OAUTH2_PROVIDER['ACCESS_TOKEN_GENERATOR'] does not issue our JWT access tokens.",
+                hint=WIRING,
+                id="oidc_provider.E003",
+            )
+        )
+    if _dot_setting("REFRESH_TOKEN_GENERATOR") is None:
+        errors.append(
+            checks.Error(
+                "OAUTH2_PROVIDER['REFRESH_TOKEN_GENERATOR'] is unset, so oauthlib would issue JWT "
+                "refresh tokens with the access-token generator.",
+                hint=WIRING,
+                id="oidc_provider.E004",
+            )
+        )
+    if not _dot_setting("OIDC_ENABLED"):
+        errors.append(
+            checks.Error("OAUTH2_PROVIDER['OIDC_ENABLED'] is not True.", hint=WIRING, id="oidc_provider.E005")
+        )
+    server = _dot_setting("OAUTH2_SERVER_CLASS")
+    if not (isinstance(server, type) and issubclass(server, Server)):
+        errors.append(
+            checks.Error(
+                "The oauthlib server class is not oidc_provider's, so per-client access-token "
+                "lifetimes would not apply.",
+                hint=WIRING,
+                id="oidc_provider.E006",
+            )
+        )
+    if generate_refresh_token is _dot_setting("ACCESS_TOKEN_GENERATOR"):
+        errors.append(
+            checks.Error(
+                "ACCESS_TOKEN_GENERATOR is the refresh token generator.", hint=WIRING, id="oidc_provider.E007"
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def check_issuer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    issuer = oidc_settings.ISSUER
+    if not issuer:
+        return [
+            checks.Error(
+                "No issuer is configured.",
+                hint="Set OIDC_PROVIDER['ISSUER'] to this site's absolute https URL, e.g. "
+                "'https://id.example.com/o'.",
+                id="oidc_provider.E010",
+            )
+        ]
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return [
+            checks.Error(
+                f"The issuer {issuer!r} is not an absolute URL without query or fragment.",
+                hint="OIDC Discovery §3: the issuer is an https URL with scheme, host and optional path.",
+                id="oidc_provider.E011",
+            )
+        ]
+    errors: list[checks.CheckMessage] = []
+    if parts.scheme != "https" and not settings.DEBUG:
+        errors.append(
+            checks.Error(
+                f"The issuer {issuer!r} does not use https while DEBUG is off.",
+                hint="Serve the provider over TLS and use an https issuer.",
+                id="oidc_provider.E012",
+            )
+        )
+    dot_issuer = _dot_setting("OIDC_ISS_ENDPOINT") if apps.is_installed("oauth2_provider") else ""
+    if dot_issuer and dot_issuer.rstrip("/") != issuer:
+        errors.append(
+            checks.Error(
+                "OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT'] differs from OIDC_PROVIDER['ISSUER'].",
+                hint="Set only one of them, or the same URL in both.",
+                id="oidc_provider.E013",
+            )
+        )
+    return errors
+
+
+@checks.register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    unknown = sorted(set(oidc_settings.user_settings) - set(DEFAULTS))
+    if unknown:
+        errors.append(
+            checks.Error(
+                f"Unknown OIDC_PROVIDER settings: {', '.join(unknown)}.",
+                hint="See the settings reference in README.md.",
+                id="oidc_provider.E020",
+            )
+        )
+    allowed = oidc_settings.ALLOWED_ALGORITHMS
+    bad = [a for a in allowed if a not in ASYMMETRIC]
+    if bad or not allowed:
+        errors.append(
+            checks.Error(
+                f"OIDC_PROVIDER['ALLOWED_ALGORITHMS'] has unknown or unsafe algorithms: {bad or allowed}.",
+                hint=f"Choose among {', '.join(sorted(ASYMMETRIC))}; 'none' and HMAC are never allowed.",
+                id="oidc_provider.E021",
+            )
+        )
+    alg = oidc_settings.ACCESS_TOKEN_ALGORITHM
+    if alg not in ALGORITHMS or alg not in allowed:
+        errors.append(
+            checks.Error(
+                f"OIDC_PROVIDER['ACCESS_TOKEN_ALGORITHM'] {alg!r} is not in ALLOWED_ALGORITHMS.",
+                hint="Use one of ALLOWED_ALGORITHMS, e.g. 'RS256' or 'ES256'.",
+                id="oidc_provider.E022",
+            )
+        )
+    for name in ("ACCESS_TOKEN_LIFETIME", "ID_TOKEN_LIFETIME", "LEEWAY", "JWKS_MAX_AGE"):
+        value = getattr(oidc_settings, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            errors.append(
+                checks.Error(
+                    f"OIDC_PROVIDER['{name}'] must be a whole number of seconds, not {value!r}.",
+                    hint=f"The default is {DEFAULTS[name]}.",
+                    id="oidc_provider.E023",
+                )
+            )
+    for key in oidc_settings.ENCRYPTION_KEYS:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            errors.append(
+                checks.Error(
+                    "An entry of OIDC_PROVIDER['ENCRYPTION_KEYS'] is not a Fernet key.",
+                    hint="Generate one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'",
+                    id="oidc_provider.E024",
+                )
+            )
+            break
+    if not oidc_settings.ENCRYPTION_KEYS:
+        errors.append(
+            checks.Warning(
+                "Private signing keys are encrypted with a key derived from SECRET_KEY.",
+                hint="Set OIDC_PROVIDER['ENCRYPTION_KEYS'] to a list of Fernet keys so that rotating "
+                "SECRET_KEY does not lock you out of your signing keys.",
+                id="oidc_provider.W001",
+            )
+        )
+    return errors

@@ -1,0 +1,127 @@
+"""Admin forms with validation messages for bad input; never a 500, never a half-saved key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+
+from . import keys
+from .models import ClientProfile, SigningKey
+
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+def validate_public_jwks(value: Any) -> dict[str, Any]:
+    """A JWKS of public keys only (RFC 7517 §5); private members are refused."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValidationError("Not valid JSON.") from None
+    if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
+        raise ValidationError('A JWKS is a JSON object with a non-empty "keys" array.')
+    for i, member in enumerate(value["keys"]):
+        if not isinstance(member, dict):
+            raise ValidationError(f"Key {i + 1} is not a JSON object.")
+        private = PRIVATE_JWK_MEMBERS & set(member)
+        if private:
+            raise ValidationError(
+                f"Key {i + 1} contains private or symmetric key material ({', '.join(sorted(private))}); "
+                "paste only the public keys."
+            )
+        try:
+            jwk.JWK(**member)
+        except (JWException, ValueError, TypeError) as exc:
+            raise ValidationError(f"Key {i + 1} is not a valid JWK: {exc}") from None
+    return value
+
+
+def _absolute_uri(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.fragment
+
+
+class ClientProfileForm(forms.ModelForm):
+    client_jwks_uri = forms.URLField(
+        label="Client JWKS URI", required=False, max_length=2000, assume_scheme="https"
+    )
+
+    class Meta:
+        model = ClientProfile
+        fields = (
+            "access_token_format",
+            "audiences",
+            "access_token_lifetime",
+            "id_token_lifetime",
+            "refresh_token_lifetime",
+            "id_token_algorithm",
+            "token_endpoint_auth_method",
+            "client_jwks",
+            "client_jwks_uri",
+            "allowed_scopes",
+        )
+        widgets = {"client_jwks": forms.Textarea(attrs={"rows": 6, "cols": 80})}
+
+    def clean_audiences(self) -> list[str]:
+        value = self.cleaned_data.get("audiences") or []
+        if isinstance(value, str):
+            value = value.split()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError('Enter a JSON list of URIs, e.g. ["https://api.example.com"].')
+        bad = [v for v in value if not _absolute_uri(v)]
+        if bad:
+            raise ValidationError(f"Not an absolute URI: {bad[0]}")
+        return value
+
+    def clean_client_jwks(self) -> dict[str, Any] | None:
+        value = self.cleaned_data.get("client_jwks")
+        return validate_public_jwks(value) if value else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        method = data.get("token_endpoint_auth_method")
+        if method == ClientProfile.AuthMethod.PRIVATE_KEY_JWT and not (
+            data.get("client_jwks") or data.get("client_jwks_uri")
+        ):
+            self.add_error("client_jwks", "private_key_jwt needs the client's public keys or a JWKS URI.")
+        return data
+
+
+class SigningKeyCreateForm(forms.ModelForm):
+    """Generate a key, or import an existing PEM private key."""
+
+    private_key_pem = forms.CharField(
+        label="Import PEM private key (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+        help_text="Leave empty to generate a new key. The key is encrypted at rest and never shown again.",
+    )
+
+    class Meta:
+        model = SigningKey
+        fields = ("algorithm", "state")
+
+    def clean_state(self) -> str:
+        state = self.cleaned_data["state"]
+        if state not in (SigningKey.State.NEXT, SigningKey.State.ACTIVE):
+            raise ValidationError("A new key starts as next or active.")
+        return state
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        alg, pem = data.get("algorithm"), data.get("private_key_pem")
+        if alg and pem:
+            try:
+                data["private_key"] = keys.load_private_pem(pem, alg)
+            except keys.KeyOperationError as exc:
+                self.add_error("private_key_pem", str(exc))
+        state = data.get("state")
+        if alg and state and SigningKey.objects.filter(algorithm=alg, state=state).exists():
+            self.add_error("state", f"There is already a {state} {alg} key; rotate instead.")
+        return data

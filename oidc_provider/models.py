@@ -1,0 +1,143 @@
+"""Signing keys kept in the database, and per-client settings beside DOT's Application."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.settings import oauth2_settings
+
+
+class SigningKey(models.Model):
+    """A key pair that signs tokens; its public half is published in the JWKS.
+
+    Lifecycle: next (published, not signing) -> active (signs) -> retired (published
+    until every token it signed has expired) -> removed. ``revoked`` removes it at once.
+    """
+
+    class State(models.TextChoices):
+        NEXT = "next", _("next (published, not yet signing)")
+        ACTIVE = "active", _("active (signing)")
+        RETIRED = "retired", _("retired (published until its tokens expire)")
+        REVOKED = "revoked", _("revoked (compromised)")
+
+    ALGORITHM_CHOICES = [
+        ("RS256", "RS256 (RSA PKCS#1 v1.5, SHA-256)"),
+        ("PS256", "PS256 (RSA-PSS, SHA-256)"),
+        ("ES256", "ES256 (ECDSA P-256, SHA-256)"),
+        ("ES384", "ES384 (ECDSA P-384, SHA-384)"),
+        ("EdDSA", "EdDSA (Ed25519)"),
+    ]
+
+    kid = models.CharField(_("key id"), max_length=64, unique=True, editable=False)
+    algorithm = models.CharField(_("algorithm"), max_length=8, choices=ALGORITHM_CHOICES)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.NEXT)
+    public_jwk = models.JSONField(_("public JWK"), editable=False)
+    private_key_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        _("published until"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("A retired key leaves the JWKS after this instant and may then be pruned."),
+    )
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["algorithm", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["algorithm"], condition=Q(state="active"), name="oidc_one_active_key_per_alg"
+            ),
+            models.UniqueConstraint(
+                fields=["algorithm"], condition=Q(state="next"), name="oidc_one_next_key_per_alg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} {self.kid} ({self.state})"
+
+
+class ClientProfile(models.Model):
+    """OIDC/JWT settings of one DOT Application, created on demand with defaults."""
+
+    class TokenFormat(models.TextChoices):
+        JWT = "jwt", _("JWT (RFC 9068)")
+        OPAQUE = "opaque", _("Opaque (django-oauth-toolkit)")
+
+    class AuthMethod(models.TextChoices):
+        SECRET_BASIC = "client_secret_basic", "client_secret_basic"
+        SECRET_POST = "client_secret_post", "client_secret_post"
+        SECRET_JWT = "client_secret_jwt", "client_secret_jwt (RFC 7523)"
+        PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt (RFC 7523)"
+        NONE = "none", _("none (public client)")
+
+    ID_TOKEN_ALGORITHMS = [
+        ("RS256", "RS256"),
+        ("PS256", "PS256"),
+        ("ES256", "ES256"),
+        ("ES384", "ES384"),
+        ("EdDSA", "EdDSA"),
+        ("HS256", "HS256 (client secret)"),
+    ]
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="oidc_profile"
+    )
+    access_token_format = models.CharField(
+        _("access token format"), max_length=8, choices=TokenFormat.choices, default=TokenFormat.JWT
+    )
+    audiences = models.JSONField(
+        _("audiences"),
+        default=list,
+        blank=True,
+        help_text=_("Resource identifiers (absolute URIs) for the aud claim; empty uses the site default."),
+    )
+    access_token_lifetime = models.PositiveIntegerField(
+        _("access token lifetime (s)"), null=True, blank=True, help_text=_("Empty uses the site default.")
+    )
+    id_token_lifetime = models.PositiveIntegerField(
+        _("ID token lifetime (s)"), null=True, blank=True, help_text=_("Empty uses the site default.")
+    )
+    refresh_token_lifetime = models.PositiveIntegerField(
+        _("refresh token lifetime (s)"),
+        null=True,
+        blank=True,
+        help_text=_("Maximum age of a refresh token; empty follows DOT's REFRESH_TOKEN_EXPIRE_SECONDS."),
+    )
+    id_token_algorithm = models.CharField(
+        _("ID token algorithm"), max_length=8, choices=ID_TOKEN_ALGORITHMS, default="RS256"
+    )
+    token_endpoint_auth_method = models.CharField(
+        _("token endpoint auth method"),
+        max_length=32,
+        choices=AuthMethod.choices,
+        blank=True,
+        help_text=_("Empty: client_secret_basic or client_secret_post, as DOT accepts them."),
+    )
+    client_jwks = models.JSONField(
+        _("client JWKS"), null=True, blank=True, help_text=_("Public keys for private_key_jwt.")
+    )
+    client_jwks_uri = models.URLField(_("client JWKS URI"), blank=True, max_length=2000)
+    allowed_scopes = models.CharField(
+        _("allowed scopes"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Space-separated; empty allows every scope of the site."),
+    )
+
+    class Meta:
+        verbose_name = _("OIDC client settings")
+        verbose_name_plural = _("OIDC client settings")
+
+    def __str__(self) -> str:
+        return f"OIDC settings of {self.application}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.allowed_scopes.split()

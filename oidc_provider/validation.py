@@ -1,0 +1,96 @@
+"""The one JWT validation path: DRF authentication, introspection, the admin inspector,
+id_token_hint and client assertions all call ``decode``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from .jose import InvalidToken, parse, verify_signature
+
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+
+
+class KeySource(Protocol):
+    """Finds the verification key for a kid: returns (public key object, alg) or None."""
+
+    def get(self, kid: str) -> tuple[Any, str] | None: ...
+
+
+class LocalKeys:
+    """This site's published keys, from the in-process key ring (no query when warm)."""
+
+    def get(self, kid: str) -> tuple[Any, str] | None:
+        from .keys import keyring
+
+        key = keyring().keys.get(kid)
+        return (key.public_key, key.alg) if key is not None else None
+
+
+def _numeric(claims: dict[str, Any], name: str, required: bool) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        if required:
+            raise InvalidToken(f"Token has no {name} claim.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise InvalidToken(f"Token claim {name} is not a number.")
+    return value
+
+
+def decode(
+    token: str | bytes,
+    keys: KeySource,
+    *,
+    allowed_algs: Iterable[str],
+    issuer: str | None,
+    audience: str | Iterable[str] | None,
+    typ: frozenset[str] | None = ACCESS_TOKEN_TYPES,
+    leeway: int = 30,
+    max_size: int = 8192,
+    require: Iterable[str] = ("iss", "exp", "aud", "sub", "iat", "jti"),
+    check_exp: bool = True,
+    now: Callable[[], float] = time.time,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify a compact JWS and its claims; returns (header, claims) or raises InvalidToken."""
+    unverified = parse(token, max_size=max_size)
+    header = unverified.header
+    if typ is not None and str(header.get("typ", "")).lower() not in typ:
+        # RFC 9068 §4: an access token's typ is at+jwt, so an ID token is never one.
+        raise InvalidToken("Token type is not accepted here.")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise InvalidToken("Token has no key id.")
+    found = keys.get(kid)
+    if found is None:
+        raise InvalidToken("Token is signed by an unknown key.")
+    key, key_alg = found
+    claims = verify_signature(unverified, key, key_alg, allowed_algs)
+
+    for name in require:
+        if name not in claims:
+            raise InvalidToken(f"Token has no {name} claim.")
+    if issuer is not None and claims.get("iss") != issuer:
+        raise InvalidToken("Token issuer is not accepted.")
+    if audience is not None:
+        expected = {audience} if isinstance(audience, str) else set(audience)
+        aud = claims.get("aud")
+        values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        if not any(isinstance(v, str) and v in expected for v in values):
+            raise InvalidToken("Token audience is not accepted.")
+    current = now()
+    exp = _numeric(claims, "exp", "exp" in require)
+    if check_exp and exp is not None and exp <= current - leeway:
+        raise InvalidToken("Token has expired.")
+    nbf = _numeric(claims, "nbf", False)
+    if nbf is not None and nbf > current + leeway:
+        raise InvalidToken("Token is not valid yet.")
+    iat = _numeric(claims, "iat", "iat" in require)
+    if iat is not None and iat > current + leeway:
+        raise InvalidToken("Token was issued in the future.")
+    for name in ("iss", "sub", "jti", "client_id", "scope"):
+        if name in claims and not isinstance(claims[name], str):
+            raise InvalidToken(f"Token claim {name} is not a string.")
+    return header, claims

@@ -1,0 +1,127 @@
+import re
+from pathlib import Path
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+
+def ids(messages):
+    return {m.id for m in messages}
+
+
+def run_checks():
+    return checks.run_checks()
+
+
+@pytest.fixture
+def dot(settings):
+    def update(**changes):
+        settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, **changes}
+
+    return update
+
+
+@pytest.fixture
+def oidc(settings):
+    def update(**changes):
+        settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, **changes}
+
+    return update
+
+
+def test_test_settings_are_clean():
+    assert [m for m in run_checks() if m.id.startswith("oidc_provider")] == []
+
+
+def test_check_ids_are_unique_and_each_has_a_hint():
+    source = "\n".join(p.read_text() for p in Path("oidc_provider").glob("checks.py"))
+    found = re.findall(r'id="(oidc_provider\.[EW]\d{3})"', source)
+    assert len(found) == len(set(found)) > 10
+    assert source.count("hint=") >= len(found)
+
+
+def test_dot_not_installed(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "oauth2_provider"]
+    from oidc_provider.checks import check_wiring
+
+    assert ids(check_wiring()) == {"oidc_provider.E001"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "check_id"),
+    [
+        ("OAUTH2_VALIDATOR_CLASS", "oauth2_provider.oauth2_validators.OAuth2Validator", "oidc_provider.E002"),
+        ("ACCESS_TOKEN_GENERATOR", None, "oidc_provider.E003"),
+        ("REFRESH_TOKEN_GENERATOR", None, "oidc_provider.E004"),
+        ("OIDC_ENABLED", False, "oidc_provider.E005"),
+        ("OIDC_SERVER_CLASS", "oauthlib.openid.Server", "oidc_provider.E006"),
+        ("ACCESS_TOKEN_GENERATOR", "oidc_provider.tokens.generate_refresh_token", "oidc_provider.E007"),
+    ],
+)
+def test_wiring_errors(dot, setting, value, check_id):
+    dot(**{setting: value})
+    assert check_id in ids(run_checks())
+
+
+def test_issuer_missing(dot, oidc):
+    dot(OIDC_ISS_ENDPOINT="")
+    assert "oidc_provider.E010" in ids(run_checks())
+
+
+@pytest.mark.parametrize("issuer", ["/o", "id.example.com", "https://id.example.com/?x=1", "ftp://x/"])
+def test_issuer_not_absolute(oidc, issuer):
+    oidc(ISSUER=issuer)
+    assert "oidc_provider.E011" in ids(run_checks())
+
+
+def test_issuer_http_without_debug(dot, settings):
+    dot(OIDC_ISS_ENDPOINT="http://id.example.com")
+    settings.DEBUG = False
+    assert "oidc_provider.E012" in ids(run_checks())
+    settings.DEBUG = True
+    assert "oidc_provider.E012" not in ids(run_checks())
+
+
+def test_issuer_disagreement(oidc):
+    oidc(ISSUER="https://other.example.com")
+    assert "oidc_provider.E013" in ids(run_checks())
+
+
+def test_unknown_setting(oidc):
+    oidc(ACCESS_TOKEN_LIFETME=5)
+    assert "oidc_provider.E020" in ids(run_checks())
+
+
+@pytest.mark.parametrize("algs", [["none"], ["HS256"], ["RS256", "XX999"], []])
+def test_unsafe_or_unknown_algorithms(oidc, algs):
+    oidc(ALLOWED_ALGORITHMS=algs)
+    assert "oidc_provider.E021" in ids(run_checks())
+
+
+def test_access_token_algorithm_not_allowed(oidc):
+    oidc(ACCESS_TOKEN_ALGORITHM="ES256", ALLOWED_ALGORITHMS=["RS256"])
+    assert "oidc_provider.E022" in ids(run_checks())
+
+
+@pytest.mark.parametrize("value", [-1, "900", 1.5, True])
+def test_bad_lifetime(oidc, value):
+    oidc(ACCESS_TOKEN_LIFETIME=value)
+    assert "oidc_provider.E023" in ids(run_checks())
+
+
+def test_bad_encryption_key(oidc):
+    oidc(ENCRYPTION_KEYS=["not-a-fernet-key"])
+    assert "oidc_provider.E024" in ids(run_checks())
+
+
+def test_derived_encryption_key_warns(oidc):
+    oidc(ENCRYPTION_KEYS=[])
+    assert "oidc_provider.W001" in ids(run_checks())
+
+
+def test_manage_py_check_fails_on_error(dot):
+    dot(REFRESH_TOKEN_GENERATOR=None)
+    with pytest.raises(SystemCheckError, match=r"oidc_provider\.E004"):
+        call_command("check")
