@@ -24,7 +24,9 @@ class KeyDecryptionError(Exception):
 
 def derived_key() -> bytes:
     """A Fernet key derived from SECRET_KEY, with domain separation, for sites with none set."""
-    digest = salted_hmac("oidc_provider.encryption", "signing-keys", secret=settings.SECRET_KEY).digest()
+    digest = salted_hmac(
+        "oidc_provider.encryption", "signing-keys", secret=settings.SECRET_KEY, algorithm="sha256"
+    ).digest()
     return base64.urlsafe_b64encode(digest[:32])
 
 

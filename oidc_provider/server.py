@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 
 from .tokens import access_token_lifetime
+
+ERROR_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class Server(OpenIDServer):
@@ -18,3 +21,10 @@ class Server(OpenIDServer):
 
     def __init__(self, request_validator: Any, token_expires_in: Any = None, **kwargs: Any) -> None:
         super().__init__(request_validator, token_expires_in=access_token_lifetime, **kwargs)
+
+    def create_token_response(self, *args: Any, **kwargs: Any) -> tuple[dict, str, int]:
+        """Errors raised while building tokens (after validation) get RFC 6749 §5.2 JSON too."""
+        try:
+            return super().create_token_response(*args, **kwargs)
+        except errors.OAuth2Error as exc:
+            return {**ERROR_HEADERS, **exc.headers}, exc.json, exc.status_code

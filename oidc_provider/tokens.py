@@ -111,7 +111,10 @@ def sign(claims: dict[str, Any], alg: str, typ: str) -> str:
     try:
         key = keyring().signing_key(alg)
     except NoActiveKey as exc:
-        raise errors.TemporarilyUnavailableError(description=str(exc)) from None
+        # A configuration gap, not the client's fault: 503 so it is retried once keys exist.
+        raise errors.CustomOAuth2Error(
+            error="temporarily_unavailable", description=str(exc), status_code=503
+        ) from None
     return jose.sign(claims, key.private_key, alg, kid=key.kid, typ=typ)
 
 

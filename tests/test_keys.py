@@ -1,0 +1,279 @@
+import json
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from oidc_provider import encryption, keys
+from oidc_provider.models import SigningKey
+from oidc_provider.signals import key_rotated
+
+from .factories import ClientProfileFactory, SigningKeyFactory
+
+pytestmark = pytest.mark.django_db
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
+
+
+@pytest.mark.parametrize(
+    ("alg", "kty", "crv"),
+    [("RS256", "RSA", None), ("PS256", "RSA", None), ("ES256", "EC", "P-256"), ("EdDSA", "OKP", "Ed25519")],
+)
+def test_create_key_publishes_thumbprint_kid_and_hides_private_key(alg, kty, crv):
+    key = keys.create_key(alg)
+    assert key.state == SigningKey.State.NEXT
+    assert key.public_jwk["kty"] == kty and key.public_jwk.get("crv") == crv
+    assert key.public_jwk["kid"] == key.kid and key.public_jwk["alg"] == alg
+    assert not PRIVATE_MEMBERS & set(key.public_jwk)
+    assert b"PRIVATE KEY" not in key.private_key_encrypted.encode()  # encrypted at rest
+    pem = encryption.decrypt(key.private_key_encrypted, key.kid)
+    assert pem.startswith(b"-----BEGIN PRIVATE KEY-----")
+
+
+def test_rsa_keys_are_at_least_2048_bits(settings):
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "RSA_KEY_SIZE": 1024}
+    loaded = keys.LoadedKey(keys.create_key("RS256"))
+    assert loaded.public_key.key_size == 2048
+
+
+def test_rotation_moves_every_key_one_step():
+    first = keys.rotate("ES256")  # bootstrap: no next existed
+    assert first.retired is None and first.activated.state == "active" and first.created.state == "next"
+    second = keys.rotate("ES256")
+    assert second.retired.kid == first.activated.kid
+    assert second.activated.kid == first.created.kid  # the published next key starts signing
+    states = dict(SigningKey.objects.values_list("kid", "state"))
+    assert states == {
+        first.activated.kid: "retired",
+        first.created.kid: "active",
+        second.created.kid: "next",
+    }
+
+
+def test_retired_key_is_published_until_its_longest_token_expired(settings):
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_RETIRE_LEEWAY": 60}
+    ClientProfileFactory(access_token_lifetime=7200)
+    keys.rotate("ES256")
+    result = keys.rotate("ES256")
+    retired = SigningKey.objects.get(kid=result.retired.kid)
+    assert retired.expires_at == retired.retired_at + timedelta(seconds=7200 + 60)
+
+
+def test_concurrent_rotation_with_the_same_expectation_rotates_once():
+    keys.rotate("ES256")
+    active = SigningKey.objects.get(algorithm="ES256", state="active").kid
+    assert keys.rotate("ES256", expected_active=active).performed
+    late = keys.rotate("ES256", expected_active=active)
+    assert not late.performed
+    assert SigningKey.objects.filter(algorithm="ES256", state="retired").count() == 1
+
+
+def test_only_one_active_key_per_algorithm_is_possible():
+    keys.create_key("ES256", state="active")
+    with pytest.raises(Exception):
+        from django.db import transaction
+
+        with transaction.atomic():
+            keys.create_key("ES256", state="active")
+
+
+def test_rotated_signal_is_sent(django_capture_on_commit_callbacks):
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(kwargs)
+
+    key_rotated.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = keys.rotate("RS256")
+    finally:
+        key_rotated.disconnect(receiver)
+    assert seen and seen[0]["activated"].kid == result.activated.kid and seen[0]["algorithm"] == "RS256"
+
+
+def test_rotate_if_due(settings):
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_ROTATION_PERIOD": 3600}
+    keys.rotate("ES256")
+    assert keys.rotate_if_due("ES256") is None
+    SigningKey.objects.filter(state="active").update(activated_at=timezone.now() - timedelta(hours=2))
+    assert keys.rotate_if_due("ES256").performed
+
+
+def test_revoke_and_prune():
+    keys.rotate("ES256")
+    result = keys.rotate("ES256")
+    keys.revoke(result.activated)
+    SigningKey.objects.filter(kid=result.retired.kid).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert keys.prune() == 2
+    assert list(SigningKey.objects.values_list("state", flat=True)) == ["next"]
+
+
+def test_retire_refuses_a_revoked_key():
+    key = SigningKeyFactory(algorithm="ES256", state="active")
+    keys.revoke(key)
+    with pytest.raises(keys.KeyOperationError, match="only next or active"):
+        keys.retire(key)
+
+
+def test_wrong_encryption_key_names_the_kid(settings):
+    key = SigningKeyFactory(algorithm="ES256")
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": [Fernet.generate_key()]}
+    keys.clear_local_cache()
+    with pytest.raises(encryption.KeyDecryptionError, match=key.kid):
+        keys.keyring().signing_key("ES256").private_key  # noqa: B018
+
+
+def test_encryption_key_rotation_with_reencrypt(settings):
+    key = SigningKeyFactory(algorithm="ES256")
+    old = settings.OIDC_PROVIDER["ENCRYPTION_KEYS"][0]
+    new = Fernet.generate_key().decode()
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": [new, old]}
+    assert keys.reencrypt_all() == 1
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": [new]}
+    key.refresh_from_db()
+    assert encryption.decrypt(key.private_key_encrypted, key.kid).startswith(b"-----BEGIN")
+
+
+def test_derived_encryption_key_without_settings(settings):
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": []}
+    key = keys.create_key("ES256")
+    assert encryption.decrypt(key.private_key_encrypted, key.kid).startswith(b"-----BEGIN")
+
+
+# -- key ring and cross-process invalidation -----------------------------------------------
+
+
+def test_key_ring_is_served_without_queries_when_warm(django_assert_num_queries, es_key):
+    keys.keyring()
+    with django_assert_num_queries(0):
+        ring = keys.keyring()
+    assert es_key.kid in ring.keys and ring.active["ES256"].kid == es_key.kid
+
+
+def test_change_in_another_process_is_seen_through_the_shared_cache(settings, es_key):
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_CACHE_CHECK_INTERVAL": 0}
+    ring = keys.keyring()
+    assert es_key.kid in ring.keys
+    # Simulate another process: it changes the row and bumps the shared stamp; our ring is untouched.
+    SigningKey.objects.filter(pk=es_key.pk).update(state="revoked")
+    assert es_key.kid in keys.keyring().keys  # same version: still the cached ring
+    cache.set(keys.VERSION_CACHE_KEY, "bumped-by-other-process", None)
+    assert es_key.kid not in keys.keyring().keys
+
+
+def test_saving_a_key_bumps_the_shared_version(django_capture_on_commit_callbacks, es_key):
+    keys.keyring()
+    before = cache.get(keys.VERSION_CACHE_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        keys.revoke(es_key)
+    assert cache.get(keys.VERSION_CACHE_KEY) != before
+    assert es_key.kid not in keys.keyring().keys
+
+
+def test_no_active_key_is_a_clear_error():
+    with pytest.raises(keys.NoActiveKey, match="oidc_keys create --alg ES256"):
+        keys.keyring().signing_key("ES256")
+
+
+# -- JWKS view ------------------------------------------------------------------------------
+
+
+def test_jwks_lists_next_active_retired_but_not_revoked(client):
+    keys.rotate("ES256")
+    rotation = keys.rotate("ES256")
+    revoked = SigningKeyFactory(algorithm="RS256", state="active")
+    keys.revoke(revoked)
+    keys.clear_local_cache()
+    response = client.get("/o/.well-known/jwks.json")
+    assert response.status_code == 200
+    kids = {k["kid"] for k in response.json()["keys"]}
+    assert kids == {rotation.retired.kid, rotation.activated.kid, rotation.created.kid}
+    for member in response.json()["keys"]:
+        assert member["use"] == "sig" and member["alg"] == "ES256" and member["kid"]
+        assert not PRIVATE_MEMBERS & set(member)
+
+
+def test_expired_retired_key_leaves_the_jwks(client):
+    keys.rotate("ES256")
+    rotation = keys.rotate("ES256")
+    SigningKey.objects.filter(kid=rotation.retired.kid).update(expires_at=timezone.now())
+    keys.clear_local_cache()
+    kids = {k["kid"] for k in client.get("/o/.well-known/jwks.json").json()["keys"]}
+    assert rotation.retired.kid not in kids
+
+
+def test_jwks_headers_and_304(client, settings, es_key):
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "JWKS_MAX_AGE": 120}
+    first = client.get("/o/.well-known/jwks.json")
+    assert first["Cache-Control"] == "public, max-age=120"
+    assert first["ETag"].startswith('"') and first["Access-Control-Allow-Origin"] == "*"
+    again = client.get("/o/.well-known/jwks.json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    stale = client.get("/o/.well-known/jwks.json", HTTP_IF_NONE_MATCH='"other"')
+    assert stale.status_code == 200
+
+
+def test_jwks_warm_path_does_no_query(client, django_assert_num_queries, es_key):
+    client.get("/o/.well-known/jwks.json")
+    with django_assert_num_queries(0):
+        assert client.get("/o/.well-known/jwks.json").status_code == 200
+
+
+# -- management command ---------------------------------------------------------------------
+
+
+def test_command_create_rotate_list_prune(capsys):
+    call_command("oidc_keys", "create", "--alg", "ES256")
+    assert SigningKey.objects.get().state == "active"
+    call_command("oidc_keys", "create", "--alg", "ES256")
+    assert SigningKey.objects.filter(state="next").count() == 1
+    call_command("oidc_keys", "rotate")
+    call_command("oidc_keys", "list")
+    out = capsys.readouterr().out
+    assert "ES256: active" in out and "retired" in out and "KID" in out
+    call_command("oidc_keys", "prune")
+    call_command("oidc_keys", "reencrypt")
+    assert "Re-encrypted 3 key(s)." in capsys.readouterr().out
+
+
+def test_command_errors_are_clear_and_leave_keys_intact(tmp_path):
+    with pytest.raises(CommandError, match="No keys to rotate"):
+        call_command("oidc_keys", "rotate")
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a pem")
+    with pytest.raises(CommandError, match="Not a valid unencrypted PEM"):
+        call_command("oidc_keys", "create", "--alg", "RS256", "--from-pem", str(bad))
+    small = tmp_path / "small.pem"
+    small.write_bytes(_pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)))
+    with pytest.raises(CommandError, match="at least 2048"):
+        call_command("oidc_keys", "create", "--alg", "RS256", "--from-pem", str(small))
+    wrong = tmp_path / "ec.pem"
+    wrong.write_bytes(_pem(ec.generate_private_key(ec.SECP256R1())))
+    with pytest.raises(CommandError, match="cannot be used with RS256"):
+        call_command("oidc_keys", "create", "--alg", "RS256", "--from-pem", str(wrong))
+    assert SigningKey.objects.count() == 0
+
+
+def test_command_imports_a_pem(tmp_path):
+    path = tmp_path / "ec.pem"
+    private = ec.generate_private_key(ec.SECP256R1())
+    path.write_bytes(_pem(private))
+    call_command("oidc_keys", "create", "--alg", "ES256", "--from-pem", str(path))
+    stored = keys.keyring().signing_key("ES256")
+    assert stored.public_key.public_numbers() == private.public_key().public_numbers()
+
+
+def _pem(private_key) -> bytes:
+    return private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def test_public_jwk_round_trips_as_json(es_key):
+    assert json.loads(json.dumps(es_key.public_jwk)) == es_key.public_jwk
