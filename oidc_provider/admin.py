@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
+from oauth2_provider.forms import ApplicationForm
 
 from . import keys
 from .conf import oidc_settings
@@ -159,12 +160,27 @@ class ClientProfileInline(admin.StackedInline):
     verbose_name = "OpenID Connect / JWT settings"
 
 
+class OIDCApplicationForm(ApplicationForm):
+    """DOT's form without DOT's ``algorithm``: ClientProfile.id_token_algorithm decides.
+
+    DOT's Application.clean() refuses RS256 unless OIDC_RSA_PRIVATE_KEY is set; our keys
+    live in the database, so the legacy field is cleared instead of blocking the save.
+    """
+
+    def _post_clean(self) -> None:
+        if self.instance.algorithm == self.instance.RS256_ALGORITHM:
+            self.instance.algorithm = self.instance.NO_ALGORITHM
+        super()._post_clean()
+
+
 class ApplicationAdmin(DOTApplicationAdmin):
     """DOT's Application admin with our per-client settings and an endpoints panel.
 
     Enable with OAUTH2_PROVIDER["APPLICATION_ADMIN_CLASS"] = "oidc_provider.admin.ApplicationAdmin".
     """
 
+    form = OIDCApplicationForm
+    exclude = ("algorithm",)
     inlines = (*DOTApplicationAdmin.inlines, ClientProfileInline)
     readonly_fields = (*DOTApplicationAdmin.readonly_fields, "endpoints")
 

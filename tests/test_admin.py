@@ -1,0 +1,175 @@
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from oidc_provider.models import ClientProfile, SigningKey
+
+from .factories import ApplicationFactory, SigningKeyFactory
+
+pytestmark = pytest.mark.django_db
+KEYS = "/admin/oidc_provider/signingkey/"
+PRIVATE_MARKERS = ("PRIVATE KEY", '"d":', "private_key_encrypted")
+
+
+@pytest.fixture
+def admin_client(client):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(admin)
+    return client
+
+
+def _no_private_material(body: str, key: SigningKey) -> None:
+    for marker in PRIVATE_MARKERS:
+        assert marker not in body
+    assert key.private_key_encrypted not in body
+
+
+def test_key_list_and_detail_show_public_parts_only(admin_client):
+    key = SigningKeyFactory(algorithm="ES256")
+    listing = admin_client.get(KEYS).content.decode()
+    assert key.kid in listing and "ES256" in listing
+    detail = admin_client.get(f"{KEYS}{key.pk}/change/").content.decode()
+    assert "BEGIN PUBLIC KEY" in detail and key.public_jwk["x"] in detail
+    _no_private_material(listing + detail, key)
+
+
+def test_generate_key_from_the_add_form(admin_client):
+    response = admin_client.post(
+        f"{KEYS}add/", {"algorithm": "ES256", "state": "active", "private_key_pem": ""}
+    )
+    assert response.status_code == 302
+    key = SigningKey.objects.get()
+    assert key.state == "active" and key.kid == key.public_jwk["kid"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"algorithm": "RS256", "state": "next", "private_key_pem": "garbage"},
+            "Not a valid unencrypted PEM",
+        ),
+        ({"algorithm": "XX999", "state": "next", "private_key_pem": ""}, "Select a valid choice"),
+        ({"algorithm": "ES256", "state": "retired", "private_key_pem": ""}, "starts as next or active"),
+    ],
+)
+def test_bad_key_input_is_a_form_error(admin_client, data, message):
+    response = admin_client.post(f"{KEYS}add/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert SigningKey.objects.count() == 0
+
+
+def test_second_active_key_is_refused(admin_client):
+    SigningKeyFactory(algorithm="ES256")
+    response = admin_client.post(f"{KEYS}add/", {"algorithm": "ES256", "state": "active"})
+    assert "rotate instead" in response.content.decode()
+    assert SigningKey.objects.count() == 1
+
+
+def test_rotate_action_asks_for_confirmation_then_rotates(admin_client):
+    key = SigningKeyFactory(algorithm="ES256")
+    data = {"action": "rotate_now", "_selected_action": [key.pk]}
+    confirm = admin_client.post(KEYS, data)
+    assert confirm.status_code == 200 and "Yes, I" in confirm.content.decode()
+    assert SigningKey.objects.get(pk=key.pk).state == "active"
+    done = admin_client.post(KEYS, {**data, "post": "yes"}, follow=True)
+    assert "now signs" in done.content.decode()
+    assert SigningKey.objects.get(pk=key.pk).state == "retired"
+    assert SigningKey.objects.filter(algorithm="ES256", state="active").exists()
+
+
+def test_revoke_action(admin_client):
+    key = SigningKeyFactory(algorithm="ES256")
+    admin_client.post(KEYS, {"action": "revoke_keys", "_selected_action": [key.pk], "post": "yes"})
+    assert SigningKey.objects.get(pk=key.pk).state == "revoked"
+
+
+def test_private_fields_cannot_be_changed(admin_client):
+    key = SigningKeyFactory(algorithm="ES256")
+    before = key.private_key_encrypted
+    admin_client.post(f"{KEYS}{key.pk}/change/", {"state": "revoked", "private_key_encrypted": "x"})
+    key.refresh_from_db()
+    assert key.private_key_encrypted == before and key.state == "active"
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+APP_URL = "/admin/oauth2_provider/application/"
+
+
+def _application_form(app, **profile):
+    data = {
+        "client_id": app.client_id,
+        "user": "",
+        "redirect_uris": app.redirect_uris,
+        "post_logout_redirect_uris": "",
+        "allowed_origins": "",
+        "client_type": app.client_type,
+        "authorization_grant_type": app.authorization_grant_type,
+        "client_secret": "",
+        "hash_client_secret": "on",
+        "name": app.name,
+        "algorithm": app.algorithm,
+        "skip_authorization": "on",
+        "oidc_profile-TOTAL_FORMS": "1",
+        "oidc_profile-INITIAL_FORMS": "0",
+        "oidc_profile-MIN_NUM_FORMS": "0",
+        "oidc_profile-MAX_NUM_FORMS": "1",
+        "oidc_profile-0-access_token_format": "jwt",
+        "oidc_profile-0-audiences": "[]",
+        "oidc_profile-0-id_token_algorithm": "RS256",
+        "oidc_profile-0-token_endpoint_auth_method": "",
+        "oidc_profile-0-client_jwks": "",
+        "oidc_profile-0-client_jwks_uri": "",
+        "oidc_profile-0-allowed_scopes": "",
+    }
+    data.update({f"oidc_profile-0-{k}": v for k, v in profile.items()})
+    return data
+
+
+def test_application_admin_shows_profile_inline_and_endpoints(admin_client):
+    app = ApplicationFactory()
+    body = admin_client.get(f"{APP_URL}{app.pk}/change/").content.decode()
+    assert "OpenID Connect / JWT settings" in body
+    assert "/o/.well-known/openid-configuration" in body and "https://testserver/o" in body
+
+
+def test_application_admin_saves_profile(admin_client):
+    app = ApplicationFactory()
+    data = _application_form(app, audiences='["https://api.example.com"]', access_token_lifetime="120")
+    response = admin_client.post(f"{APP_URL}{app.pk}/change/", data)
+    assert response.status_code == 302, [
+        response.context["adminform"].form.errors,
+        response.context["inline_admin_formsets"][0].formset.errors,
+    ]
+    profile = ClientProfile.objects.get(application=app)
+    assert profile.audiences == ["https://api.example.com"] and profile.access_token_lifetime == 120
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        ({"audiences": '["not a uri"]'}, "Not an absolute URI"),
+        ({"audiences": '{"a": 1}'}, "JSON list of URIs"),
+        ({"id_token_algorithm": "none"}, "Select a valid choice"),
+        ({"client_jwks": "{not json"}, "Enter a valid JSON"),
+        ({"client_jwks": json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})}, "private or symmetric"),
+        ({"token_endpoint_auth_method": "private_key_jwt"}, "needs the client"),
+    ],
+)
+def test_bad_client_input_is_a_form_error(admin_client, profile, message):
+    app = ApplicationFactory()
+    response = admin_client.post(f"{APP_URL}{app.pk}/change/", _application_form(app, **profile))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ClientProfile.objects.filter(application=app).exists()
+
+
+def test_malformed_redirect_uri_is_a_form_error(admin_client):
+    app = ApplicationFactory()
+    data = _application_form(app)
+    data["redirect_uris"] = "not-a-uri"
+    response = admin_client.post(f"{APP_URL}{app.pk}/change/", data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
