@@ -277,3 +277,28 @@ def _pem(private_key) -> bytes:
 
 def test_public_jwk_round_trips_as_json(es_key):
     assert json.loads(json.dumps(es_key.public_jwk)) == es_key.public_jwk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_rotations_on_postgresql_rotate_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (make test runs it against PostgreSQL)")
+    keys.rotate("ES256")
+    active = SigningKey.objects.get(algorithm="ES256", state="active").kid
+
+    def rotate(_):
+        try:
+            return keys.rotate("ES256", expected_active=active).performed
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(rotate, range(6)))
+    assert results.count(True) == 1
+    assert SigningKey.objects.filter(algorithm="ES256", state="active").count() == 1
+    assert SigningKey.objects.filter(algorithm="ES256", state="retired").count() == 1
+    assert SigningKey.objects.filter(algorithm="ES256", state="next").count() == 1
