@@ -1,0 +1,294 @@
+"""Benchmarks: every figure is measured in the same run as its baseline and printed as a ratio.
+
+    .venv/bin/python bench/run.py [--rounds 7] [--n 300] [--only drf,token,code,jwks,scale]
+
+Medians over rounds; per-request microseconds; DB queries per request. Plain Python, no server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client, RequestFactory  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+ARGS = argparse.Namespace(rounds=7, n=300, only="")
+
+
+def measure(fn, n: int | None = None, rounds: int | None = None) -> tuple[float, float]:
+    """(median microseconds per call, queries per call) for ``fn``."""
+    n, rounds = n or ARGS.n, rounds or ARGS.rounds
+    fn()
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    queries = len(ctx.captured_queries)
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        samples.append((time.perf_counter() - start) / n * 1e6)
+    return statistics.median(samples), queries
+
+
+def table(title: str, rows: list[tuple], headers: tuple) -> None:
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" for _ in headers) + "|")
+    for row in rows:
+        print("| " + " | ".join(f"{c:.1f}" if isinstance(c, float) else str(c) for c in row) + " |")
+
+
+def setup_data():
+    call_command("migrate", verbosity=0)
+    from oidc_provider import keys
+
+    for alg in ("RS256", "ES256"):
+        keys.ensure_active_key(alg)
+
+
+def make_client(factory_name: str, **profile):
+    from tests import factories
+
+    app = getattr(factories, factory_name)()
+    if profile:
+        factories.ClientProfileFactory(application=app, **profile)
+    return app
+
+
+def token_for(app, client: Client, alg: str | None = None) -> str:
+    from django.test import override_settings
+
+    from tests.oauth import basic
+
+    settings_override = {}
+    if alg:
+        from django.conf import settings
+
+        settings_override = {"OIDC_PROVIDER": {**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}}
+    with override_settings(**settings_override):
+        response = client.post(
+            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **basic(app.client_id)
+        )
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+# -- 1. DRF request authentication ---------------------------------------------------------
+
+
+def bench_drf():
+    from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+    from rest_framework.permissions import AllowAny
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from oidc_provider import jose, keys
+    from oidc_provider.models import ClientProfile
+
+    try:
+        from oidc_provider.contrib.rest_framework.authentication import JWTAccessTokenAuthentication
+    except ImportError:
+        JWTAccessTokenAuthentication = None
+
+    def view_with(auth_classes):
+        class View(APIView):
+            authentication_classes = auth_classes
+            permission_classes = [AllowAny]
+
+            def get(self, request):
+                request.auth  # noqa: B018 - authenticate, do not touch the user row
+                return Response({"ok": True})
+
+        return View.as_view()
+
+    client = Client()
+    opaque = token_for(
+        make_client(
+            "ClientCredentialsApplicationFactory", access_token_format=ClientProfile.TokenFormat.OPAQUE
+        ),
+        client,
+    )
+    jwt_app = make_client("ClientCredentialsApplicationFactory")
+    rs = token_for(jwt_app, client, "RS256")
+    es = token_for(jwt_app, client, "ES256")
+    rf = RequestFactory()
+
+    def call(view, token=None):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        request = rf.get("/api/x", **headers)
+        return lambda: view(request)
+
+    rows = []
+    base_us, base_q = measure(call(view_with([])))
+    rows.append(("(a) no authentication", base_us, 0.0, base_q))
+    dot_us, dot_q = measure(call(view_with([OAuth2Authentication]), opaque))
+    rows.append(("(b) DOT OAuth2Authentication, opaque", dot_us, dot_us - base_us, dot_q))
+    results = {}
+    if JWTAccessTokenAuthentication is not None:
+        ours = view_with([JWTAccessTokenAuthentication])
+        for label, token in (("(c) ours, local RS256 JWT", rs), ("(d) ours, local ES256 JWT", es)):
+            us, q = measure(call(ours, token))
+            results[label] = us - base_us
+            rows.append((label, us, us - base_us, q))
+    else:
+        rows.append(("(c)/(d) ours", "n/a", "contrib.rest_framework not present", "-"))
+
+    floors = {}
+    ring = keys.keyring()
+    for label, token in (("RS256", rs), ("ES256", es)):
+        parsed = jose.parse(token)
+        key = ring.keys[parsed.header["kid"]]
+        alg = jose.ALGORITHMS[key.alg]
+
+        def raw(alg=alg, key=key, parsed=parsed):
+            return alg.verify(key.public_key, parsed.signature, parsed.signing_input)
+
+        us, _ = measure(raw, n=ARGS.n * 3)
+        floors[label] = us
+        rows.append((f"floor: raw cryptography {label} verify", us, "-", 0))
+    table(
+        "1. DRF request authentication (per request)", rows, ("case", "µs/request", "overhead µs", "queries")
+    )
+    for label, alg in (("(c) ours, local RS256 JWT", "RS256"), ("(d) ours, local ES256 JWT", "ES256")):
+        if label in results:
+            floor_ratio = results[label] / floors[alg]
+            dot_ratio = (dot_us - base_us) / results[label]
+            print(
+                f"- {label}: overhead / raw verify floor = {floor_ratio:.2f}x (target <= 1.5x); "
+                f"DOT overhead / ours = {dot_ratio:.1f}x (target >= 20x)"
+            )
+    return rs, es
+
+
+# -- 2. token endpoint ------------------------------------------------------------------------
+
+
+def bench_token():
+    from django.conf import settings
+    from django.test import override_settings
+
+    from oidc_provider.models import ClientProfile
+    from tests.oauth import basic
+
+    client = Client()
+    rows = []
+
+    def cc(app):
+        headers = basic(app.client_id)
+        return lambda: client.post(
+            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **headers
+        )
+
+    opaque_app = make_client(
+        "ClientCredentialsApplicationFactory", access_token_format=ClientProfile.TokenFormat.OPAQUE
+    )
+    jwt_app = make_client("ClientCredentialsApplicationFactory")
+    n = max(ARGS.n // 6, 20)
+    base, q0 = measure(cc(opaque_app), n=n)
+    rows.append(("client_credentials, DOT opaque", base, 1.0, q0))
+    for alg in ("ES256", "RS256"):
+        with override_settings(OIDC_PROVIDER={**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}):
+            us, q = measure(cc(jwt_app), n=n)
+        rows.append((f"client_credentials, JWT {alg}", us, us / base, q))
+    table("2. Token endpoint (per request)", rows, ("case", "µs/request", "ratio vs opaque", "queries"))
+
+
+# -- 4. JWKS ------------------------------------------------------------------------------------
+
+
+def bench_jwks():
+    from oidc_provider import keys
+
+    client = Client()
+    rows = []
+
+    def cold():
+        keys.clear_local_cache()
+        return client.get("/o/.well-known/jwks.json")
+
+    etag = client.get("/o/.well-known/jwks.json")["ETag"]
+    cold_us, cold_q = measure(cold)
+    warm_us, warm_q = measure(lambda: client.get("/o/.well-known/jwks.json"))
+    revalidate_us, rq = measure(lambda: client.get("/o/.well-known/jwks.json", HTTP_IF_NONE_MATCH=etag))
+    rows += [
+        ("cold (key ring reloaded)", cold_us, 1.0, cold_q),
+        ("warm", warm_us, warm_us / cold_us, warm_q),
+        ("304 revalidation", revalidate_us, revalidate_us / cold_us, rq),
+    ]
+    table("4. JWKS endpoint", rows, ("case", "µs/request", "ratio vs cold", "queries"))
+
+
+# -- 5. scale -------------------------------------------------------------------------------
+
+
+def bench_scale():
+    from oidc_provider import keys
+    from oidc_provider.jose import InvalidToken
+    from oidc_provider.models import SigningKey
+    from oidc_provider.validation import LocalKeys, decode
+
+    client = Client()
+    app = make_client("ClientCredentialsApplicationFactory")
+    rows = []
+    base = None
+    for count in (1, 10, 100):
+        existing = SigningKey.objects.filter(algorithm="ES256").count()
+        for _ in range(max(0, count - existing)):
+            keys.create_key("ES256", state=SigningKey.State.RETIRED)
+        keys.invalidate()
+        token = token_for(app, client, "ES256")
+
+        def validate(token=token):
+            try:
+                decode(
+                    token,
+                    LocalKeys(),
+                    allowed_algs=["ES256"],
+                    issuer="https://testserver/o",
+                    audience="https://api.example.com",
+                )
+            except InvalidToken:
+                raise
+
+        us, q = measure(validate)
+        base = base or us
+        rows.append((f"validate ES256 with {len(keys.keyring().keys)} published keys", us, us / base, q))
+    table("5a. Validation cost vs number of keys", rows, ("case", "µs/token", "ratio vs first", "queries"))
+
+
+SCENARIOS = {"drf": bench_drf, "token": bench_token, "jwks": bench_jwks, "scale": bench_scale}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--only", default="")
+    parser.parse_args(namespace=ARGS)
+    setup_test_environment()
+    setup_data()
+    print(f"# oidc_provider benchmarks ({connection.vendor}, Python {sys.version.split()[0]})")
+    for name, fn in SCENARIOS.items():
+        if not ARGS.only or name in ARGS.only.split(","):
+            fn()
+
+
+if __name__ == "__main__":
+    main()
