@@ -30,7 +30,21 @@ class OIDCValidator(OAuth2Validator):
 
     def validate_jwt_bearer_token(self, token: str, scopes: list[str], request: Any) -> bool:
         # oauthlib routes every "ey..." bearer token to the ID-token path when OIDC is on;
-        # our access tokens are JWTs, so validate them like any stored bearer token.
+        # our access tokens are JWTs: check the signature (a revoked key fails at once),
+        # then validate them like any stored bearer token.
+        try:
+            decode(
+                token,
+                LocalKeys(),
+                allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
+                issuer=oidc_settings.ISSUER,
+                audience=None,
+                leeway=oidc_settings.LEEWAY,
+                max_size=oidc_settings.MAX_TOKEN_SIZE,
+            )
+        except jose.InvalidToken as exc:
+            request.oauth2_error = {"error": "invalid_token", "error_description": str(exc)}
+            return False
         return self.validate_bearer_token(token, scopes, request)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):

@@ -107,6 +107,10 @@ class IntrospectView(IntrospectTokenView):
             return response
         data["token_type"] = "Bearer"
         try:
+            jose.parse(token_value)
+        except jose.InvalidToken:
+            return JsonResponse(data)  # an opaque token: DOT's answer is all there is
+        try:
             _, claims = decode(
                 token_value,
                 LocalKeys(),
@@ -116,7 +120,8 @@ class IntrospectView(IntrospectTokenView):
                 leeway=0,
             )
         except jose.InvalidToken:
-            return JsonResponse(data)  # an opaque token: DOT's answer is all there is
+            # A stored JWT whose key was revoked (or that no longer verifies) is not active.
+            return JsonResponse({"active": False})
         for name in ("iss", "sub", "aud", "iat", "exp", "jti", "client_id", "scope"):
             if name in claims:
                 data[name] = claims[name]
