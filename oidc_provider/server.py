@@ -7,6 +7,7 @@ from typing import Any
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 
+from . import grants
 from .tokens import access_token_lifetime
 
 ERROR_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -27,4 +28,6 @@ class Server(OpenIDServer):
         try:
             return super().create_token_response(*args, **kwargs)
         except errors.OAuth2Error as exc:
+            if isinstance(exc, grants.ReplayDetected):
+                exc.revoke()
             return {**ERROR_HEADERS, **exc.headers}, exc.json, exc.status_code

@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import jose
+from . import grants, jose
 from .claims import SUPPORTED_CLAIMS, claims_for_scopes
 from .conf import oidc_settings
 from .keys import keyring
@@ -52,7 +52,28 @@ class OIDCValidator(OAuth2Validator):
         exp = getattr(request, "oidc_access_token_exp", None)
         if exp is not None:
             expires = datetime.fromtimestamp(exp, tz=UTC)
-        return super()._create_access_token(expires, request, token, source_refresh_token)
+        request.oidc_access_token = super()._create_access_token(
+            expires, request, token, source_refresh_token
+        )
+        return request.oidc_access_token
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        # Runs inside DOT's transaction: claim the code or lock the refresh token there.
+        if request.grant_type == "refresh_token":
+            grants.lock_refresh_token(request)
+        result = super()._save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            grants.claim_code(request, request.oidc_access_token)
+        return result
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        """Nothing left to do: _save_bearer_token claimed (deleted) the code in its transaction."""
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        grants.revoke_tokens_of_code(code)
+        return False
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
         if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):

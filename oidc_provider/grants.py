@@ -1,0 +1,88 @@
+"""Single use of authorization codes and refresh tokens, also under concurrent requests.
+
+oauthlib validates a code or refresh token, builds tokens, saves them and only then
+invalidates the code, so two parallel requests can both pass validation. These helpers
+claim the credential inside the transaction that saves the new tokens: the loser's
+tokens roll back and it gets ``invalid_grant``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import caches
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+    revoke_access_token,
+)
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors
+
+from .conf import oidc_settings
+
+REDEEMED_TTL = 24 * 3600
+
+
+class ReplayDetected(errors.InvalidGrantError):
+    """A credential used twice. ``revoke`` runs after the failed transaction rolled back
+    (Server.create_token_response), so the revocation itself is not rolled back with it."""
+
+    def __init__(self, description: str, revoke: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(description=description, **kwargs)
+        self.revoke = revoke
+
+
+def _redeemed_key(code: str) -> str:
+    return "oidc_provider:code-redeemed:" + hashlib.sha256(code.encode()).hexdigest()
+
+
+def claim_code(request: Any, access_token: Any) -> None:
+    """Delete the grant inside the token transaction; a second redemption fails (RFC 6749 §4.1.2).
+
+    The winner records which access token the code produced, so a later reuse can revoke it.
+    """
+    deleted, _ = get_grant_model().objects.filter(code=request.code, application=request.client).delete()
+    if not deleted:
+        code = request.code
+        raise ReplayDetected(
+            "The authorization code was already used.", lambda: revoke_tokens_of_code(code), request=request
+        )
+    caches[oidc_settings.CACHE_ALIAS].set(_redeemed_key(request.code), access_token.pk, REDEEMED_TTL)
+
+
+def revoke_tokens_of_code(code: str) -> None:
+    """RFC 6749 §4.1.2: a code used more than once revokes the tokens issued from it."""
+    pk = caches[oidc_settings.CACHE_ALIAS].get(_redeemed_key(code))
+    if pk is None:
+        return
+    token = get_access_token_model().objects.filter(pk=pk).first()
+    if token is not None:
+        revoke_access_token(token)
+
+
+def lock_refresh_token(request: Any) -> None:
+    """Re-read the refresh token under a row lock; refuse it if a parallel request rotated it."""
+    instance = getattr(request, "refresh_token_instance", None)
+    if instance is None:
+        return
+    rt = get_refresh_token_model().objects.select_for_update().get(pk=instance.pk)
+    if rt.revoked is None:
+        return
+    grace = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS)
+    if rt.revoked <= timezone.now() - grace:
+        family = rt.token_family
+        raise ReplayDetected(
+            "The refresh token was already used.", lambda: revoke_family(family), request=request
+        )
+
+
+def revoke_family(token_family: Any) -> None:
+    """DOT's reuse protection (REFRESH_TOKEN_REUSE_PROTECTION) for a replayed refresh token."""
+    if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION and token_family:
+        get_refresh_token_model().revoke_family(token_family)
