@@ -60,6 +60,8 @@ def _database():
         "PASSWORD": parts.password or "",
         "HOST": parts.hostname or "127.0.0.1",
         "PORT": str(parts.port or 5432),
+        # One test database per run, so parallel runs on one server never collide.
+        "TEST": {"NAME": f"test_oidc_provider_{os.getpid()}"},
     }
 
 
