@@ -62,11 +62,20 @@ def _database():
         "PORT": str(parts.port or 5432),
         # One test database per run, so parallel runs on one server never collide.
         "TEST": {"NAME": f"test_oidc_provider_{os.getpid()}"},
+        # A peer process (tests/peer.py) connects straight to the parent's test database.
+        **({"NAME": os.environ["OIDC_TEST_DB_NAME"]} if "OIDC_TEST_DB_NAME" in os.environ else {}),
     }
 
 
 DATABASES = {"default": _database()}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("OIDC_TEST_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["OIDC_TEST_REDIS_URL"],
+        }
+    }
 
 ISSUER = "https://testserver/o"
 OAUTH2_PROVIDER = {

@@ -1,0 +1,45 @@
+"""A second process for cross-process tests: reads commands on stdin, answers on stdout.
+
+kids              -> the kids in this process's key ring
+validate <token>  -> "ok <sub>" or "invalid <reason>"
+"""
+
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+import django
+
+django.setup()
+
+from oidc_provider import jose  # noqa: E402
+from oidc_provider.conf import oidc_settings  # noqa: E402
+from oidc_provider.keys import keyring  # noqa: E402
+from oidc_provider.validation import LocalKeys, decode  # noqa: E402
+
+
+def main() -> None:
+    for line in sys.stdin:
+        command, _, arg = line.strip().partition(" ")
+        if command == "kids":
+            answer = " ".join(sorted(keyring().keys))
+        elif command == "validate":
+            try:
+                _, claims = decode(
+                    arg,
+                    LocalKeys(),
+                    allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
+                    issuer=oidc_settings.ISSUER,
+                    audience=None,
+                )
+                answer = f"ok {claims['sub']}"
+            except jose.InvalidToken as exc:
+                answer = f"invalid {exc}"
+        else:
+            answer = "unknown command"
+        print(answer, flush=True)
+
+
+if __name__ == "__main__":
+    main()

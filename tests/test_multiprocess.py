@@ -1,0 +1,96 @@
+"""Key changes made in one process reach another through a shared Redis cache."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+
+from oidc_provider import keys
+from oidc_provider.models import SigningKey
+
+from .factories import ClientCredentialsApplicationFactory
+from .oauth import client_credentials
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+CHECK_INTERVAL = 1
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture
+def shared_cache(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database two processes share (make test runs it against PostgreSQL)")
+    if not redis_available():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_CACHE_CHECK_INTERVAL": CHECK_INTERVAL}
+    caches["default"].clear()
+    keys.clear_local_cache()
+    yield
+    caches["default"].clear()
+
+
+@pytest.fixture
+def peer(shared_cache):
+    env = {
+        **os.environ,
+        "OIDC_TEST_REDIS_URL": REDIS_URL,
+        "OIDC_TEST_DB_NAME": connection.settings_dict["NAME"],
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.peer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+    def ask(command: str) -> str:
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+        return process.stdout.readline().strip()
+
+    yield ask
+    process.stdin.close()
+    process.wait(timeout=10)
+
+
+def eventually(check, timeout=CHECK_INTERVAL + 4):
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rotation_and_revocation_in_one_process_reach_the_other(client, peer):
+    keys.rotate("RS256")
+    token = client_credentials(client, ClientCredentialsApplicationFactory())["access_token"]
+    assert peer("validate " + token).startswith("ok ")
+    old_active = SigningKey.objects.get(state="active").kid
+
+    result = keys.rotate("RS256")  # this process; the peer learns it through Redis
+    assert eventually(lambda: result.created.kid in peer("kids").split())
+    assert peer("validate " + token).startswith("ok ")  # retired keys still validate
+
+    keys.revoke(SigningKey.objects.get(kid=old_active))
+    assert eventually(lambda: peer("validate " + token) == "invalid Token is signed by an unknown key.")
