@@ -189,8 +189,6 @@ def _consume_jti(client_id: str, claims: dict[str, Any], now: float, request: An
 def authenticate_assertion(request: Any, load_application: Any, *, other_credentials: bool) -> bool:
     """Authenticate ``request`` by its client assertion; sets client and client_id or raises."""
     assertion = getattr(request, "client_assertion", None)
-    if getattr(request, "oidc_client_assertion", None) == assertion and request.client is not None:
-        return True  # already verified for this very request; the jti is spent
     if other_credentials:
         raise ClientAuthError("Use a single client authentication method (RFC 6749 §2.3).", request)
     if getattr(request, "client_assertion_type", None) != ASSERTION_TYPE:
@@ -230,5 +228,4 @@ def authenticate_assertion(request: Any, load_application: Any, *, other_credent
     _consume_jti(client_id, claims, now, request)
     request.client = client
     request.client_id = client_id
-    request.oidc_client_assertion = assertion
     return True

@@ -738,3 +738,55 @@ def test_admin_client_secret_jwt_needs_an_unhashed_secret(admin_client, signing_
     admin_client.logout()
     value = assertion(app.client_id, LONG_SECRET.encode(), "HS256", kid=None)
     assert token_request(admin_client, with_assertion(value)).status_code == 200
+
+
+# -- shared cache --------------------------------------------------------------------------
+
+
+def redis_available():
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_available(), reason="needs Redis on 127.0.0.1:6379")
+def test_jti_is_single_use_under_concurrency_in_redis(settings):
+    """Racing workers presenting one assertion: exactly one wins (atomic SET NX)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from oidc_provider.client_auth import ClientAuthError, _consume_jti
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    claims = {"jti": uuid.uuid4().hex, "exp": time.time() + 60}
+
+    def attempt(_):
+        try:
+            _consume_jti("client-x", claims, time.time(), None)
+        except ClientAuthError:
+            return False
+        return True
+
+    from django.core.cache import caches
+
+    assert type(caches["default"]).__name__ == "RedisCache"
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(attempt, range(64)))
+    assert results.count(True) == 1
+
+
+def test_secret_client_still_introspects_with_basic_auth(client, db, signing_keys, rsa_client_key):
+    app = ClientCredentialsApplicationFactory()
+    token = token_request(client, {}, HTTP_AUTHORIZATION=basic_auth(app.client_id)).json()["access_token"]
+    response = client.post("/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=basic_auth(app.client_id))
+    assert response.status_code == 200
+    assert response.json()["active"] is True
