@@ -93,6 +93,8 @@ def _origin(url: str) -> str:
 def accepted_audiences(request: Any) -> set[str]:
     """The issuer and the token endpoint URL; at introspection/revocation also their URLs."""
     issuer = oidc_settings.ISSUER
+    if not issuer:
+        return set()  # misconfigured site (check E010): accept no audience rather than guess
     origin = _origin(issuer)
     path = urlsplit(getattr(request, "uri", "") or "").path
     accepted = {issuer}

@@ -790,3 +790,16 @@ def test_secret_client_still_introspects_with_basic_auth(client, db, signing_key
     response = client.post("/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=basic_auth(app.client_id))
     assert response.status_code == 200
     assert response.json()["active"] is True
+
+
+def test_accepted_audiences(settings):
+    from types import SimpleNamespace
+
+    from oidc_provider.client_auth import accepted_audiences
+
+    at_token = accepted_audiences(SimpleNamespace(uri="/o/token/"))
+    assert {ISSUER, TOKEN_URL, TOKEN_URL.rstrip("/")} == at_token
+    at_revoke = accepted_audiences(SimpleNamespace(uri="/o/revoke_token/?x=1"))
+    assert at_revoke == at_token | {"https://testserver/o/revoke_token/", "https://testserver/o/revoke_token"}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": ""}
+    assert accepted_audiences(SimpleNamespace(uri="/o/token/")) == set()
