@@ -197,3 +197,82 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return errors
+
+
+@checks.register()
+def check_client_auth_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for name in (
+        "CLIENT_ASSERTION_MAX_LIFETIME",
+        "CLIENT_JWKS_CACHE_SECONDS",
+        "CLIENT_JWKS_MIN_REFETCH_INTERVAL",
+        "HTTP_TIMEOUT",
+    ):
+        value = getattr(oidc_settings, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            errors.append(
+                checks.Error(
+                    f"OIDC_PROVIDER['{name}'] must be a positive number of seconds, not {value!r}.",
+                    hint=f"The default is {DEFAULTS[name]}.",
+                    id="oidc_provider.E050",
+                )
+            )
+    return errors
+
+
+@checks.register(checks.Tags.database)
+def check_client_auth(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Clients whose JWT authentication cannot work (``check --database default``, migrate)."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .client_auth import secret_is_recoverable
+    from .client_jwks import uri_allowed
+    from .models import ClientProfile
+
+    Method = ClientProfile.AuthMethod
+    try:
+        profiles = list(
+            ClientProfile.objects.filter(
+                token_endpoint_auth_method__in=[Method.SECRET_JWT, Method.PRIVATE_KEY_JWT]
+            ).select_related("application")
+        )
+    except DatabaseError:
+        return []  # not migrated yet
+    errors: list[checks.CheckMessage] = []
+    for profile in profiles:
+        client_id = profile.application.client_id
+        method = profile.token_endpoint_auth_method
+        if method == Method.SECRET_JWT and not secret_is_recoverable(profile.application):
+            errors.append(
+                checks.Error(
+                    f"Client {client_id!r} uses client_secret_jwt but its secret is stored hashed.",
+                    hint="Untick 'Hash client secret' and set a new secret in the admin, or switch the "
+                    "client to private_key_jwt.",
+                    id="oidc_provider.E051",
+                )
+            )
+        if method == Method.PRIVATE_KEY_JWT and not (profile.client_jwks or profile.client_jwks_uri):
+            errors.append(
+                checks.Error(
+                    f"Client {client_id!r} uses private_key_jwt but has no JWKS or JWKS URI.",
+                    hint="Paste the client's public JWKS or its jwks_uri in the admin.",
+                    id="oidc_provider.E052",
+                )
+            )
+        if (
+            method == Method.PRIVATE_KEY_JWT
+            and profile.client_jwks_uri
+            and not uri_allowed(profile.client_jwks_uri)
+        ):
+            errors.append(
+                checks.Error(
+                    f"Client {client_id!r} has a JWKS URI that is not https.",
+                    hint="Use the client's https jwks_uri; http is accepted only with DEBUG.",
+                    id="oidc_provider.E053",
+                )
+            )
+    return errors

@@ -12,7 +12,11 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 
 from . import keys
+from .client_auth import secret_is_recoverable
+from .client_jwks import uri_allowed
 from .models import ClientProfile, SigningKey
+
+MIN_HMAC_SECRET_LENGTH = 32  # RFC 7518 §3.2: at least the 256-bit output of HS256
 
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
@@ -83,14 +87,44 @@ class ClientProfileForm(forms.ModelForm):
         value = self.cleaned_data.get("client_jwks")
         return validate_public_jwks(value) if value else None
 
+    def clean_client_jwks_uri(self) -> str:
+        value = self.cleaned_data.get("client_jwks_uri") or ""
+        if value and not uri_allowed(value):
+            raise ValidationError("The JWKS URI must use https (http is accepted only with DEBUG).")
+        return value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         method = data.get("token_endpoint_auth_method")
+        if data.get("client_jwks") and data.get("client_jwks_uri"):
+            # OIDC Dynamic Client Registration §2: jwks and jwks_uri are never both used.
+            self.add_error("client_jwks_uri", "Give either the client's JWKS or a JWKS URI, not both.")
         if method == ClientProfile.AuthMethod.PRIVATE_KEY_JWT and not (
             data.get("client_jwks") or data.get("client_jwks_uri")
         ):
             self.add_error("client_jwks", "private_key_jwt needs the client's public keys or a JWKS URI.")
+        if method == ClientProfile.AuthMethod.SECRET_JWT:
+            self._check_recoverable_secret()
         return data
+
+    def _check_recoverable_secret(self) -> None:
+        """client_secret_jwt signs with the secret itself, which DOT stores hashed by default."""
+        # As an inline, the formset's foreign-key field cleans to the parent being edited,
+        # with the secret and hash_client_secret just submitted (not yet saved).
+        application = self.cleaned_data.get("application") or getattr(self.instance, "application", None)
+        if application is None:
+            return
+        if not secret_is_recoverable(application):
+            self.add_error(
+                "token_endpoint_auth_method",
+                "client_secret_jwt needs the client secret stored unhashed: untick 'Hash client secret' "
+                "and enter a new secret (a hashed secret cannot be recovered), or use private_key_jwt.",
+            )
+        elif len(application.client_secret) < MIN_HMAC_SECRET_LENGTH:
+            self.add_error(
+                "token_endpoint_auth_method",
+                f"client_secret_jwt needs a client secret of at least {MIN_HMAC_SECRET_LENGTH} characters.",
+            )
 
 
 class SigningKeyCreateForm(forms.ModelForm):

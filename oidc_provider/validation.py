@@ -14,15 +14,18 @@ ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 
 
 class KeySource(Protocol):
-    """Finds the verification key for a kid: returns (public key object, alg) or None."""
+    """Finds the verification key for a kid: returns (public key object, alg) or None.
 
-    def get(self, kid: str) -> tuple[Any, str] | None: ...
+    ``kid`` is None only when ``decode`` is called with ``require_kid=False``.
+    """
+
+    def get(self, kid: str | None) -> tuple[Any, str] | None: ...
 
 
 class LocalKeys:
     """This site's published keys, from the in-process key ring (no query when warm)."""
 
-    def get(self, kid: str) -> tuple[Any, str] | None:
+    def get(self, kid: str | None) -> tuple[Any, str] | None:
         from .keys import keyring
 
         key = keyring().keys.get(kid)
@@ -52,6 +55,7 @@ def decode(
     max_size: int = 8192,
     require: Iterable[str] = ("iss", "exp", "aud", "sub", "iat", "jti"),
     check_exp: bool = True,
+    require_kid: bool = True,
     now: Callable[[], float] = time.time,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Verify a compact JWS and its claims; returns (header, claims) or raises InvalidToken."""
@@ -61,7 +65,8 @@ def decode(
         # RFC 9068 §4: an access token's typ is at+jwt, so an ID token is never one.
         raise InvalidToken("Token type is not accepted here.")
     kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
+    # OIDC Core §10.1: a signer with a single key may omit kid where the caller allows it.
+    if (kid is not None or require_kid) and (not isinstance(kid, str) or not kid):
         raise InvalidToken("Token has no key id.")
     found = keys.get(kid)
     if found is None:

@@ -1,4 +1,4 @@
-"""The DOT validator subclass: thin overrides that delegate to keys, tokens and claims."""
+"""The DOT validator subclass: thin overrides that delegate to keys, tokens, claims and client_auth."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import grants, jose
+from . import client_auth, grants, jose
 from .claims import SUPPORTED_CLAIMS, claims_for_scopes
 from .conf import oidc_settings
 from .keys import keyring
@@ -87,6 +87,36 @@ class OIDCValidator(OAuth2Validator):
         lifetime = profile_for(client).refresh_token_lifetime
         rt = request.refresh_token_instance
         return not lifetime or rt.created + timedelta(seconds=lifetime) > timezone.now()
+
+    # -- client authentication (RFC 6749 §2.3, RFC 7523 §3) ---------------------------------
+
+    def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        if client_auth.presents_assertion(request):
+            return True
+        return super().client_authentication_required(request, *args, **kwargs)
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        if client_auth.presents_assertion(request):
+            other = bool(self._extract_basic_auth(request) or getattr(request, "client_secret", None))
+            return client_auth.authenticate_assertion(
+                request, self._load_application, other_credentials=other
+            )
+        for method, authenticate in (
+            ("client_secret_basic", self._authenticate_basic_auth),
+            ("client_secret_post", self._authenticate_request_body),
+        ):
+            if authenticate(request):
+                client_auth.check_secret_method(request.client, method, request)
+                return True
+        if request.client is not None and client_auth.requires_assertion(request.client):
+            client_auth.check_secret_method(request.client, "", request)
+        return False
+
+    def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        # A client registered for a JWT method never authenticates by its client_id alone.
+        if not super().authenticate_client_id(client_id, request, *args, **kwargs):
+            return False
+        return not client_auth.requires_assertion(request.client)
 
     # -- ID tokens ----------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ from django.views.generic import View
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView, OAuthServerMetadataView
+from oauthlib.oauth2.rfc6749 import errors
 
-from . import jose
+from . import client_auth, jose
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
@@ -51,7 +52,8 @@ def signing_algorithms() -> list[str]:
 
 
 def auth_methods() -> list[str]:
-    return list(oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED)
+    """DOT's secret methods plus private_key_jwt and client_secret_jwt (RFC 7523)."""
+    return client_auth.auth_methods(list(oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED))
 
 
 def _rewrite(response: HttpResponse, update: dict[str, Any]) -> JsonResponse:
@@ -71,6 +73,7 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "issuer": oidc_settings.ISSUER,
                 "id_token_signing_alg_values_supported": signing_algorithms(),
                 "token_endpoint_auth_methods_supported": auth_methods(),
+                "token_endpoint_auth_signing_alg_values_supported": client_auth.signing_algorithms(),
                 "claims_supported": SUPPORTED_CLAIMS,
                 "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
                 "revocation_endpoint": self._get_endpoint_url(request, "revoke-token"),
@@ -84,20 +87,38 @@ class ServerMetadataView(OAuthServerMetadataView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
-        return _rewrite(
-            response,
-            {
-                "issuer": oidc_settings.ISSUER,
-                "jwks_uri": self._get_endpoint_url(request, "jwks-info"),
-                "token_endpoint_auth_methods_supported": auth_methods(),
-            },
-        )
+        update: dict[str, Any] = {
+            "issuer": oidc_settings.ISSUER,
+            "jwks_uri": self._get_endpoint_url(request, "jwks-info"),
+        }
+        listed = json.loads(response.content)
+        for endpoint in ("token", "revocation", "introspection"):
+            if endpoint == "token" or f"{endpoint}_endpoint" in listed:
+                update[f"{endpoint}_endpoint_auth_methods_supported"] = auth_methods()
+                update[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] = (
+                    client_auth.signing_algorithms()
+                )
+        return _rewrite(response, update)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
 class IntrospectView(IntrospectTokenView):
-    """DOT's RFC 7662 introspection plus the JWT's own iss, sub, aud, iat, jti (§2.2)."""
+    """DOT's RFC 7662 introspection plus the JWT's own iss, sub, aud, iat, jti (§2.2).
+
+    A rejected client assertion is answered with invalid_client (RFC 7662 §2.3, RFC 6749
+    §5.2): DOT calls the validator outside oauthlib here, so nothing else would catch it.
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except errors.OAuth2Error as exc:
+            response = HttpResponse(exc.json, status=exc.status_code, content_type="application/json")
+            for name, value in exc.headers.items():
+                response[name] = value
+            response["Cache-Control"] = "no-store"
+            return response
 
     @staticmethod
     def get_token_response(token_value: str | None = None) -> HttpResponse:

@@ -125,3 +125,59 @@ def test_manage_py_check_fails_on_error(dot):
     dot(REFRESH_TOKEN_GENERATOR=None)
     with pytest.raises(SystemCheckError, match=r"oidc_provider\.E004"):
         call_command("check")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "CLIENT_ASSERTION_MAX_LIFETIME",
+        "CLIENT_JWKS_CACHE_SECONDS",
+        "CLIENT_JWKS_MIN_REFETCH_INTERVAL",
+        "HTTP_TIMEOUT",
+    ],
+)
+def test_client_auth_settings_must_be_positive(oidc, setting):
+    oidc(**{setting: 0})
+    assert "oidc_provider.E050" in ids(run_checks())
+
+
+def client_auth_check_ids():
+    from oidc_provider.checks import check_client_auth
+
+    assert check_client_auth() == []  # only with --database
+    return ids(check_client_auth(databases=["default"]))
+
+
+@pytest.mark.django_db
+def test_client_secret_jwt_with_hashed_secret():
+    from .factories import ClientProfileFactory
+
+    ClientProfileFactory(token_endpoint_auth_method="client_secret_jwt")
+    assert client_auth_check_ids() == {"oidc_provider.E051"}
+
+
+@pytest.mark.django_db
+def test_client_secret_jwt_with_plain_secret_is_clean():
+    from .factories import ApplicationFactory, ClientProfileFactory
+
+    app = ApplicationFactory(hash_client_secret=False, client_secret="x" * 64)
+    ClientProfileFactory(application=app, token_endpoint_auth_method="client_secret_jwt")
+    assert client_auth_check_ids() == set()
+
+
+@pytest.mark.django_db
+def test_private_key_jwt_without_keys():
+    from .factories import ClientProfileFactory
+
+    ClientProfileFactory(token_endpoint_auth_method="private_key_jwt")
+    assert client_auth_check_ids() == {"oidc_provider.E052"}
+
+
+@pytest.mark.django_db
+def test_private_key_jwt_with_http_jwks_uri():
+    from .factories import ClientProfileFactory
+
+    ClientProfileFactory(
+        token_endpoint_auth_method="private_key_jwt", client_jwks_uri="http://rp.example.com/j"
+    )
+    assert client_auth_check_ids() == {"oidc_provider.E053"}

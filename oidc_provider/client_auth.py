@@ -1,0 +1,233 @@
+"""Client authentication with JWT assertions: private_key_jwt and client_secret_jwt.
+
+RFC 7523 §2.2 and §3, OIDC Core §9. Each client uses exactly the method set in its
+``ClientProfile.token_endpoint_auth_method``: a JWT client cannot fall back to a
+secret and a secret client cannot send an assertion. Every failure is an
+``invalid_client`` error (RFC 6749 §5.2) whose description is safe to show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth.hashers import identify_hasher
+from django.core.cache import caches
+from django.urls import NoReverseMatch, reverse
+from oauthlib.oauth2.rfc6749 import errors
+
+from . import jose
+from .client_jwks import ClientKeys, KeysUnavailable
+from .conf import oidc_settings
+from .models import ClientProfile
+from .profiles import profile_for
+from .validation import decode
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+Method = ClientProfile.AuthMethod
+JWT_METHODS = frozenset({Method.PRIVATE_KEY_JWT, Method.SECRET_JWT})
+PRIVATE_KEY_ALGORITHMS = sorted(jose.ASYMMETRIC)
+SECRET_ALGORITHMS = sorted(jose.HMAC)
+MAX_JTI_LENGTH = 256
+
+
+class ClientAuthError(errors.InvalidClientError):
+    """invalid_client (RFC 6749 §5.2, HTTP 401) with a description for the client."""
+
+    def __init__(self, description: str, request: Any = None) -> None:
+        super().__init__(description=description, request=request)
+
+
+def signing_algorithms() -> list[str]:
+    """token_endpoint_auth_signing_alg_values_supported (RFC 8414 §2); never "none"."""
+    return PRIVATE_KEY_ALGORITHMS + SECRET_ALGORITHMS
+
+
+def auth_methods(dot_methods: list[str]) -> list[str]:
+    """DOT's secret methods plus the two JWT methods, without duplicates."""
+    return list(dict.fromkeys([*dot_methods, Method.SECRET_JWT.value, Method.PRIVATE_KEY_JWT.value]))
+
+
+def presents_assertion(request: Any) -> bool:
+    """True when the request carries RFC 7523 client assertion parameters."""
+    return bool(getattr(request, "client_assertion_type", None) or getattr(request, "client_assertion", None))
+
+
+def requires_assertion(client: Any) -> bool:
+    return profile_for(client).token_endpoint_auth_method in JWT_METHODS
+
+
+def check_secret_method(client: Any, used: str, request: Any = None) -> None:
+    """Refuse a secret where the client is registered for another method."""
+    method = profile_for(client).token_endpoint_auth_method
+    if method in JWT_METHODS:
+        raise ClientAuthError(
+            f"This client authenticates with {method}: send client_assertion_type and "
+            "client_assertion instead of a client secret.",
+            request,
+        )
+    if method in (Method.SECRET_BASIC, Method.SECRET_POST) and method != used:
+        raise ClientAuthError(f"This client authenticates with {method} only.", request)
+
+
+def secret_is_recoverable(client: Any) -> bool:
+    """client_secret_jwt needs the plain secret: DOT hashes it unless hash_client_secret=False."""
+    secret = getattr(client, "client_secret", "") or ""
+    if not secret or getattr(client, "hash_client_secret", True):
+        return False
+    try:
+        identify_hasher(secret)
+    except ValueError:
+        return True
+    return False
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def accepted_audiences(request: Any) -> set[str]:
+    """The issuer and the token endpoint URL; at introspection/revocation also their URLs."""
+    issuer = oidc_settings.ISSUER
+    if not issuer:
+        return set()  # misconfigured site (check E010): accept no audience rather than guess
+    origin = _origin(issuer)
+    path = urlsplit(getattr(request, "uri", "") or "").path
+    accepted = {issuer}
+    for name in ("token", "introspect", "revoke-token"):
+        try:
+            endpoint = reverse(f"oauth2_provider:{name}")
+        except NoReverseMatch:
+            continue
+        if name == "token" or endpoint == path:
+            accepted.add(origin + endpoint)
+    return accepted | {a.rstrip("/") for a in accepted}
+
+
+def _secret_key(client: Any, alg: str) -> tuple[bytes, str]:
+    if not secret_is_recoverable(client):
+        raise ClientAuthError(
+            "client_secret_jwt is not available for this client: its secret is stored hashed "
+            "(the site must set hash_client_secret=False and issue a new secret)."
+        )
+    secret = client.client_secret.encode("utf-8")
+    algorithm = jose.ALGORITHMS.get(alg)
+    # RFC 7518 §3.2: the HMAC key must be at least as long as the hash output.
+    if algorithm is not None and algorithm.hash is not None and len(secret) < algorithm.hash.digest_size:
+        raise ClientAuthError(f"The client secret is too short for {alg}.")
+    return secret, alg
+
+
+class _SecretKeys:
+    """KeySource of the client secret for client_secret_jwt (any or no kid)."""
+
+    def __init__(self, client: Any, alg: str) -> None:
+        self.client, self.alg = client, alg
+
+    def get(self, kid: str | None) -> tuple[Any, str] | None:
+        return _secret_key(self.client, self.alg)
+
+
+def _key_source(client: Any, profile: ClientProfile, header_alg: str) -> tuple[Any, list[str]]:
+    """The client's verification keys and the algorithms its method allows (RFC 8725 §3.1)."""
+    if profile.token_endpoint_auth_method == Method.SECRET_JWT:
+        if header_alg not in jose.HMAC:
+            raise ClientAuthError("client_secret_jwt assertions are signed with HS256, HS384 or HS512.")
+        return _SecretKeys(client, header_alg), SECRET_ALGORITHMS
+    if header_alg not in jose.ASYMMETRIC:
+        # An HMAC "signed" with the client's public key must never verify (key confusion).
+        raise ClientAuthError("private_key_jwt assertions are signed with the client's private key.")
+    if profile.client_jwks:
+        return ClientKeys(profile.client_jwks, "", header_alg), PRIVATE_KEY_ALGORITHMS
+    if profile.client_jwks_uri:
+        return ClientKeys(None, profile.client_jwks_uri, header_alg), PRIVATE_KEY_ALGORITHMS
+    raise ClientAuthError("No public keys are registered for this client.")
+
+
+def _parse(request: Any, assertion: str) -> tuple[str, str]:
+    """(client_id, alg) from the still unverified assertion."""
+    try:
+        unverified = jose.parse(assertion, max_size=oidc_settings.MAX_TOKEN_SIZE)
+        claims = unverified.claims()
+    except jose.InvalidToken as exc:
+        raise ClientAuthError(f"Invalid client assertion: {exc}", request) from None
+    iss, sub = claims.get("iss"), claims.get("sub")
+    # RFC 7523 §3: iss and sub are both the client_id.
+    if not isinstance(sub, str) or not sub or iss != sub:
+        raise ClientAuthError("Invalid client assertion: iss and sub must both be the client_id.", request)
+    if request.client_id and request.client_id != sub:
+        raise ClientAuthError("Invalid client assertion: sub does not match client_id.", request)
+    return sub, unverified.header["alg"]
+
+
+def _check_lifetime(claims: dict[str, Any], now: float, request: Any) -> None:
+    leeway = oidc_settings.LEEWAY
+    max_lifetime = oidc_settings.CLIENT_ASSERTION_MAX_LIFETIME
+    if claims["exp"] > now + max_lifetime + leeway:
+        raise ClientAuthError(
+            f"Invalid client assertion: exp is more than {max_lifetime} seconds ahead.", request
+        )
+    iat = claims.get("iat")
+    if iat is not None and iat < now - max_lifetime - leeway:
+        raise ClientAuthError("Invalid client assertion: it was issued too long ago.", request)
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
+        raise ClientAuthError("Invalid client assertion: jti must be a short non-empty string.", request)
+
+
+def _consume_jti(client_id: str, claims: dict[str, Any], now: float, request: Any) -> None:
+    """RFC 7523 §3 item 7: each jti is accepted once, until the assertion expires."""
+    digest = hashlib.sha256(f"{client_id}\x00{claims['jti']}".encode()).hexdigest()
+    timeout = max(1, math.ceil(claims["exp"] - now + oidc_settings.LEEWAY))
+    # cache.add is atomic in Redis and the database cache: two racing requests cannot both win.
+    if not caches[oidc_settings.CACHE_ALIAS].add(f"oidc:client-assertion:{digest}", 1, timeout=timeout):
+        raise ClientAuthError("Invalid client assertion: it has already been used.", request)
+
+
+def authenticate_assertion(request: Any, load_application: Any, *, other_credentials: bool) -> bool:
+    """Authenticate ``request`` by its client assertion; sets client and client_id or raises."""
+    assertion = getattr(request, "client_assertion", None)
+    if other_credentials:
+        raise ClientAuthError("Use a single client authentication method (RFC 6749 §2.3).", request)
+    if getattr(request, "client_assertion_type", None) != ASSERTION_TYPE:
+        raise ClientAuthError(f"client_assertion_type must be {ASSERTION_TYPE}.", request)
+    if not isinstance(assertion, str) or not assertion:
+        raise ClientAuthError("client_assertion is missing.", request)
+    client_id, header_alg = _parse(request, assertion)
+    client = load_application(client_id, request)
+    if client is None:
+        raise ClientAuthError("Unknown or disabled client.", request)
+    profile = profile_for(client)
+    if profile.token_endpoint_auth_method not in JWT_METHODS:
+        raise ClientAuthError(
+            "This client is not registered for client_secret_jwt or private_key_jwt.", request
+        )
+    now = time.time()
+    try:
+        keys, algorithms = _key_source(client, profile, header_alg)
+        _, claims = decode(
+            assertion,
+            keys,
+            allowed_algs=algorithms,
+            issuer=client_id,
+            audience=accepted_audiences(request),
+            typ=None,
+            leeway=oidc_settings.LEEWAY,
+            max_size=oidc_settings.MAX_TOKEN_SIZE,
+            require=("iss", "sub", "aud", "exp", "jti"),
+            require_kid=False,
+            now=lambda: now,
+        )
+    except jose.InvalidToken as exc:
+        raise ClientAuthError(f"Invalid client assertion: {exc}", request) from None
+    except KeysUnavailable as exc:
+        raise ClientAuthError(str(exc), request) from None
+    _check_lifetime(claims, now, request)
+    _consume_jti(client_id, claims, now, request)
+    request.client = client
+    request.client_id = client_id
+    return True

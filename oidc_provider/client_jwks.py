@@ -1,0 +1,154 @@
+"""Clients' public keys for private_key_jwt: stored JWKS or a fetched, cached ``jwks_uri``.
+
+Fetched sets live in Django's cache so every process shares them, and a shared throttle
+lets each URI be fetched at most once per ``CLIENT_JWKS_MIN_REFETCH_INTERVAL``: a client
+signing with unknown kids cannot make us hammer its (or anyone's) server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.core.cache import caches
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+
+from .conf import oidc_settings
+from .jose import ALGORITHMS, ASYMMETRIC
+
+MAX_JWKS_BYTES = 64 * 1024
+MIN_RSA_BITS = 2048
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+class KeysUnavailable(Exception):
+    """The client's keys could not be loaded; ``str(exc)`` is safe to show."""
+
+
+def _cache_key(uri: str) -> str:
+    return "oidc:client-jwks:" + hashlib.sha256(uri.encode()).hexdigest()
+
+
+def uri_allowed(uri: str) -> bool:
+    """https only; plain http only while DEBUG (local development)."""
+    parts = urlsplit(uri)
+    return bool(parts.netloc) and (parts.scheme == "https" or (parts.scheme == "http" and settings.DEBUG))
+
+
+def _download(uri: str) -> dict[str, Any]:
+    if not uri_allowed(uri):
+        raise KeysUnavailable("The client's jwks_uri is not an https URL.")
+    try:
+        # No redirects: the admin approved this URL, not wherever it points to.
+        with requests.get(
+            uri,
+            timeout=oidc_settings.HTTP_TIMEOUT,
+            stream=True,
+            allow_redirects=False,
+            headers={"Accept": "application/jwk-set+json, application/json"},
+        ) as response:
+            if response.status_code != 200:
+                raise KeysUnavailable(f"The client's jwks_uri answered HTTP {response.status_code}.")
+            body = b""
+            for chunk in response.iter_content(8192):
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise KeysUnavailable("The client's JWKS is too large.")
+    except requests.RequestException:
+        raise KeysUnavailable("The client's jwks_uri could not be reached.") from None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise KeysUnavailable("The client's jwks_uri did not return JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise KeysUnavailable("The client's jwks_uri did not return a JWKS.")
+    return data
+
+
+def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
+    """The JWKS at ``uri`` from the shared cache, downloading when missing or on ``refresh``.
+
+    Returns None on a throttled refresh (the cached set stays in use); raises
+    KeysUnavailable when there is no usable set at all.
+    """
+    cache = caches[oidc_settings.CACHE_ALIAS]
+    key = _cache_key(uri)
+    if not refresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    # cache.add is atomic (Redis SET NX, a DB insert): one process per interval downloads.
+    if not cache.add(key + ":throttle", 1, timeout=oidc_settings.CLIENT_JWKS_MIN_REFETCH_INTERVAL):
+        if refresh:
+            return None
+        raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
+    try:
+        data = _download(uri)
+    except KeysUnavailable:
+        if refresh:
+            return None
+        raise
+    cache.set(key, data, timeout=oidc_settings.CLIENT_JWKS_CACHE_SECONDS)
+    return data
+
+
+def load_key(member: Any, header_alg: str) -> tuple[Any, str] | None:
+    """(public key, alg) of one JWK usable to verify ``header_alg`` signatures, else None."""
+    if not isinstance(member, dict) or member.get("use", "sig") != "sig":
+        return None
+    ops = member.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+        return None
+    alg = member.get("alg", header_alg)
+    if alg not in ASYMMETRIC:
+        return None
+    public = {k: v for k, v in member.items() if k not in PRIVATE_MEMBERS and k != "key_ops"}
+    try:
+        key = jwk.JWK(**public).get_op_key("verify")
+    except (JWException, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if not ALGORITHMS[alg].key_matches(key):
+        return None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        return None
+    return key, alg
+
+
+class ClientKeys:
+    """KeySource over one client's JWKS; an unknown kid triggers one throttled refetch."""
+
+    def __init__(self, jwks: dict[str, Any] | None, uri: str, header_alg: str) -> None:
+        self.jwks, self.uri, self.header_alg = jwks, uri, header_alg
+
+    def _members(self) -> list[Any]:
+        if self.jwks is None:
+            self.jwks = fetch_jwks(self.uri)
+        members = self.jwks.get("keys") if isinstance(self.jwks, dict) else None
+        return members if isinstance(members, list) else []
+
+    def _find(self, kid: str | None) -> tuple[Any, str] | None:
+        members = self._members()
+        if kid is None:
+            # OIDC Core §10.1: kid may be omitted only when the set holds one usable key.
+            usable = [found for m in members if (found := load_key(m, self.header_alg))]
+            return usable[0] if len(usable) == 1 else None
+        for member in members:
+            if isinstance(member, dict) and member.get("kid") == kid:
+                return load_key(member, self.header_alg)
+        return None
+
+    def get(self, kid: str | None) -> tuple[Any, str] | None:
+        found = self._find(kid)
+        if found is None and self.uri and kid is not None:
+            # The client may have rotated keys since we cached its set.
+            fresh = fetch_jwks(self.uri, refresh=True)
+            if fresh is not None:
+                self.jwks = fresh
+                found = self._find(kid)
+        return found
