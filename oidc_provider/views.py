@@ -15,7 +15,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import (
@@ -192,6 +192,13 @@ class AuthorizationView(DOTAuthorizationView):
 
     def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
         return super().redirect(with_issuer(redirect_to), application)
+
+    def error_response(self, error: OAuthToolkitError, application: Any, **kwargs: Any) -> HttpResponse:
+        # oauthlib raises some errors (a claims parameter that is not JSON) without the
+        # validated redirect_uri: show those to the user instead of redirecting nowhere.
+        if not isinstance(error, FatalClientError) and not error.oauthlib_error.redirect_uri:
+            error = FatalClientError(error=error.oauthlib_error)
+        return super().error_response(error, application, **kwargs)
 
     def prompt(self) -> set[str]:
         return set(self.request.GET.get("prompt", "").split())

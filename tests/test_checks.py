@@ -125,3 +125,8 @@ def test_manage_py_check_fails_on_error(dot):
     dot(REFRESH_TOKEN_GENERATOR=None)
     with pytest.raises(SystemCheckError, match=r"oidc_provider\.E004"):
         call_command("check")
+
+
+def test_e060_dot_authorization_view_is_flagged(settings):
+    settings.ROOT_URLCONF = "tests.dot_urls"
+    assert "oidc_provider.E060" in ids(run_checks())
