@@ -7,4 +7,5 @@ class OIDCProviderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, keys  # noqa: F401  (register system checks and key-cache receivers)
+        # Register system checks, key-cache receivers and the login-time receiver.
+        from . import authn, checks, keys  # noqa: F401

@@ -276,3 +276,28 @@ def check_client_auth(
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.urls)
+def check_authorization_view(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """OIDC Core §3.1.2: prompt, max_age and id_token_hint are answered by our view only."""
+    from django.urls import NoReverseMatch, resolve, reverse
+
+    from .views import AuthorizationView
+
+    try:
+        match = resolve(reverse("oauth2_provider:authorize"))
+    except NoReverseMatch:
+        return []
+    view_class = getattr(match.func, "view_class", None)
+    if isinstance(view_class, type) and issubclass(view_class, AuthorizationView):
+        return []
+    return [
+        checks.Error(
+            "The authorization endpoint is not served by oidc_provider.views.AuthorizationView: "
+            "prompt=none, prompt=consent, max_age and RFC 9207 iss would not be honoured.",
+            hint='Mount path("o/", include("oidc_provider.urls")) instead of DOT\'s URLs, or '
+            "subclass oidc_provider.views.AuthorizationView for your own authorization view.",
+            id="oidc_provider.E060",
+        )
+    ]

@@ -58,3 +58,38 @@ def claims_for_scopes(user: Any, scopes: Iterable[str], requested: Iterable[str]
     claims = {k: v for k, v in available.items() if k in allowed and v not in (None, "")}
     claims["sub"] = str(user.pk)
     return claims
+
+
+def parse_claims_request(claims: Any) -> dict[str, dict[str, Any]]:
+    """The ``claims`` request parameter (OIDC Core §5.5), checked; ValueError if malformed."""
+    if not claims:
+        return {}
+    if not isinstance(claims, dict):
+        raise ValueError("claims must be a JSON object")
+    for member in ("userinfo", "id_token"):
+        requested = claims.get(member)
+        if requested is None:
+            continue
+        if not isinstance(requested, dict):
+            raise ValueError(f"claims.{member} must be a JSON object")
+        for name, spec in requested.items():
+            if spec is not None and not isinstance(spec, dict):
+                raise ValueError(f"claims.{member}.{name} must be null or a JSON object")
+    return claims
+
+
+def requested_claims(claims: Any, member: str) -> list[str]:
+    """Names asked for in one member (``userinfo`` or ``id_token``), essential or voluntary."""
+    try:
+        return list(parse_claims_request(claims).get(member) or ())
+    except ValueError:
+        return []
+
+
+def requested_value(claims: Any, member: str, name: str) -> Any:
+    """The exact ``value`` a claim is requested with (§5.5.1), or None."""
+    try:
+        spec = (parse_claims_request(claims).get(member) or {}).get(name)
+    except ValueError:
+        return None
+    return spec.get("value") if spec else None

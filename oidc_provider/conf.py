@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_CLAIMS_HOOK": None,
     # Callable(user) -> dict of standard OIDC claims (profile, email, phone, address).
     "USERINFO_CLAIMS_PROVIDER": "oidc_provider.claims.default_user_claims",
+    # OIDC Core §11: issue refresh tokens to code-flow clients only for offline_access.
+    # False keeps DOT's behaviour (a refresh token with every authorization code exchange).
+    "REQUIRE_OFFLINE_ACCESS_FOR_REFRESH": False,
     # Signing keys.
     "RSA_KEY_SIZE": 3072,
     "KEY_ROTATION_PERIOD": None,  # seconds between automatic rotations (oidc_keys rotate --if-due)

@@ -141,3 +141,30 @@ class ClientProfile(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.allowed_scopes.split()
+
+
+class AuthenticationContext(models.Model):
+    """How and when the user authenticated for one authorization (OIDC Core §2 auth_time).
+
+    Created with the authorization code, then bound to the access token and the refresh
+    token family it produced, so refreshed ID tokens keep auth_time (OIDC Core §12.2) and
+    userinfo honours the ``claims`` request parameter (§5.5).
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True)  # SHA-256 of the code, never the code
+    auth_time = models.DateTimeField(null=True)
+    claims = models.JSONField(default=dict, blank=True)
+    token_family = models.UUIDField(null=True, db_index=True)
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("authentication context")
+
+    def __str__(self) -> str:
+        return f"authentication context {self.pk}"

@@ -14,8 +14,14 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import client_auth, grants, jose
-from .claims import SUPPORTED_CLAIMS, claims_for_scopes
+from . import authn, client_auth, grants, jose
+from .claims import (
+    SUPPORTED_CLAIMS,
+    claims_for_scopes,
+    parse_claims_request,
+    requested_claims,
+    requested_value,
+)
 from .conf import oidc_settings
 from .keys import keyring
 from .profiles import profile_for
@@ -57,23 +63,30 @@ class OIDCValidator(OAuth2Validator):
         )
         return request.oidc_access_token
 
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        row = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
+        request.oidc_token_family = row.token_family
+        return row
+
     def _save_bearer_token(self, token, request, *args, **kwargs):
+        # OIDC Core §11: with the setting on, only offline_access earns a refresh token.
+        if (
+            oidc_settings.REQUIRE_OFFLINE_ACCESS_FOR_REFRESH
+            and request.grant_type == "authorization_code"
+            and "offline_access" not in (request.scopes or ())
+        ):
+            token.pop("refresh_token", None)
         # Runs inside DOT's transaction: claim the code or lock the refresh token there.
         if request.grant_type == "refresh_token":
             grants.lock_refresh_token(request)
         result = super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code":
             grants.claim_code(request, request.oidc_access_token)
+        authn.bind_tokens(request)
         return result
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
         """Nothing left to do: _save_bearer_token claimed (deleted) the code in its transaction."""
-
-    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        if super().validate_code(client_id, code, client, request, *args, **kwargs):
-            return True
-        grants.revoke_tokens_of_code(code)
-        return False
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
         if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
@@ -86,7 +99,52 @@ class OIDCValidator(OAuth2Validator):
             return False
         lifetime = profile_for(client).refresh_token_lifetime
         rt = request.refresh_token_instance
-        return not lifetime or rt.created + timedelta(seconds=lifetime) > timezone.now()
+        if lifetime and rt.created + timedelta(seconds=lifetime) <= timezone.now():
+            return False
+        authn.load_for_refresh(rt, request)  # OIDC Core §12.2: same auth_time as the first ID token
+        return True
+
+    # -- authorization endpoint (OIDC Core §3.1.2) --------------------------------------
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        authn.remember_grant(code["code"], request)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            grants.revoke_tokens_of_code(code)  # RFC 6749 §4.1.2: a reused code revokes its tokens
+            return False
+        authn.load_for_code(code, request)
+        return True
+
+    def validate_silent_login(self, request: Any) -> bool:
+        # oauthlib's request has no session; views.AuthorizationView answers
+        # login_required before validation when nobody is logged in (check E060).
+        return True
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        # Consent needs the user and the application: views.AuthorizationView answers
+        # consent_required before DOT would show its form (check E060).
+        return True
+
+    def validate_user_match(self, id_token_hint, scopes, claims, request) -> bool:
+        """OIDC Core §3.1.2.1/§5.5.1: the hint and a requested sub must name the session user."""
+        try:
+            parse_claims_request(claims)
+        except ValueError as exc:
+            raise errors.InvalidRequestError(
+                description=f"Malformed claims parameter: {exc}.", request=request
+            ) from None
+        subjects = [requested_value(claims, "id_token", "sub")]
+        if id_token_hint:
+            try:
+                subjects.append(authn.hint_subject(id_token_hint))
+            except jose.InvalidToken:
+                raise errors.InvalidRequestError(
+                    description="id_token_hint is not an ID token issued by this provider.", request=request
+                ) from None
+        user = getattr(request, "user", None)  # None while validating, set when responding
+        return user is None or all(s is None or str(s) == str(user.pk) for s in subjects)
 
     # -- client authentication (RFC 6749 §2.3, RFC 7523 §3) ---------------------------------
 
@@ -130,17 +188,22 @@ class OIDCValidator(OAuth2Validator):
         return claims_for_scopes(request.user, request.scopes)
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
-        return claims_for_scopes(request.user, request.scopes)
+        # OIDC Core §5.5: plus the claims the authorization asked for in claims.userinfo.
+        requested = authn.claims_request_for(getattr(request, "access_token", None))
+        wanted = requested_claims(requested, "userinfo")
+        return claims_for_scopes(request.user, request.scopes, wanted)
 
     def _id_token_claims(self, request: Any) -> dict[str, Any]:
-        # OIDC Core §5.4: when an access token is issued, scope claims go to userinfo.
+        # OIDC Core §5.4: when an access token is issued, scope claims go to userinfo;
+        # §5.5: claims.id_token asks for individual claims in the ID token anyway.
+        wanted = requested_claims(request.claims, "id_token")
         if (
             request.response_type
             and "token" not in request.response_type.split()
             and ("code" not in request.response_type.split())
         ):
-            return self.get_oidc_claims(None, None, request)
-        return {"sub": str(request.user.pk)}
+            return claims_for_scopes(request.user, request.scopes, wanted)
+        return claims_for_scopes(request.user, (), wanted)
 
     def finalize_id_token(self, id_token: dict, token: dict, token_handler: Any, request: Any) -> str:
         profile = profile_for(request.client)
@@ -149,11 +212,13 @@ class OIDCValidator(OAuth2Validator):
         id_token.update(self._id_token_claims(request))
         id_token["iss"] = oidc_settings.ISSUER
         id_token["exp"] = id_token["iat"] + lifetime
-        id_token["jti"] = str(uuid.uuid4())  # DOT stores it in a UUIDField
+        id_token["jti"] = str(uuid.uuid4())  # DOT's IDToken.jti is a UUIDField
         auth_time = authentication_time(request)
         if auth_time is not None:
             id_token["auth_time"] = auth_time
-        if request.nonce and "nonce" not in id_token:
+        # Only an authorization request carries a nonce: a token request's "nonce" is the
+        # client's own input, and a refreshed ID token must not repeat it (OIDC Core §12.2).
+        if request.nonce and "nonce" not in id_token and request.grant_type is None:
             id_token["nonce"] = request.nonce
         # oauthlib always hashes with SHA-256; OIDC Core §3.1.3.6 wants the alg's hash.
         if "access_token" in token:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import resolve_url
+from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView, OAuthServerMetadataView
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import client_auth, jose
+from . import authn, client_auth, jose
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
@@ -56,6 +64,10 @@ def auth_methods() -> list[str]:
     return client_auth.auth_methods(list(oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED))
 
 
+#: Claims an ID token or userinfo response may carry (OIDC Discovery §3 claims_supported).
+ID_TOKEN_CLAIMS = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash"]
+
+
 def _rewrite(response: HttpResponse, update: dict[str, Any]) -> JsonResponse:
     data = json.loads(response.content)
     data.update(update)
@@ -74,7 +86,10 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "id_token_signing_alg_values_supported": signing_algorithms(),
                 "token_endpoint_auth_methods_supported": auth_methods(),
                 "token_endpoint_auth_signing_alg_values_supported": client_auth.signing_algorithms(),
-                "claims_supported": SUPPORTED_CLAIMS,
+                "claims_supported": sorted({*SUPPORTED_CLAIMS, *ID_TOKEN_CLAIMS}),
+                "claims_parameter_supported": True,
+                "prompt_values_supported": ["none", "login", "consent"],
+                "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
                 "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
                 "revocation_endpoint": self._get_endpoint_url(request, "revoke-token"),
                 "introspection_endpoint": self._get_endpoint_url(request, "introspect"),
@@ -90,6 +105,7 @@ class ServerMetadataView(OAuthServerMetadataView):
         update: dict[str, Any] = {
             "issuer": oidc_settings.ISSUER,
             "jwks_uri": self._get_endpoint_url(request, "jwks-info"),
+            "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
         }
         listed = json.loads(response.content)
         for endpoint in ("token", "revocation", "introspection"):
@@ -147,3 +163,121 @@ class IntrospectView(IntrospectTokenView):
             if name in claims:
                 data[name] = claims[name]
         return JsonResponse(data)
+
+
+def with_issuer(uri: str) -> str:
+    """RFC 9207 §2: add our ``iss`` to an authorization response, replacing any other."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    fragment = [(k, v) for k, v in parse_qsl(parts.fragment, keep_blank_values=True) if k != "iss"]
+    # Implicit and hybrid responses travel in the fragment, the others in the query.
+    (fragment if parts.fragment else query).append(("iss", oidc_settings.ISSUER))
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=urlencode(fragment)))
+
+
+def _post_as_get(request: HttpRequest) -> None:
+    """OIDC Core §3.1.2.1: an authorization request sent by POST is handled like a GET."""
+    params = request.GET.copy()
+    for key, values in request.POST.lists():
+        params.setlist(key, values)
+    request.method = "GET"
+    request.GET = params
+    request.META["QUERY_STRING"] = params.urlencode()
+    request.POST = QueryDict()
+    request._files = MultiValueDict()
+
+
+class _ShowConsent(Exception):
+    """Raised inside DOT's GET handler to show the consent form it would have skipped."""
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # consent POSTs are CSRF-checked in dispatch
+class AuthorizationView(DOTAuthorizationView):
+    """DOT's authorization endpoint with OIDC Core §3.1.2 prompt, max_age and id_token_hint.
+
+    Every redirect to the client carries ``iss`` (RFC 9207); POST authorization requests
+    work like GET; the consent form (a POST with a CSRF token) stays DOT's.
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            if "csrfmiddlewaretoken" in request.POST:
+                rejected = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+                if rejected is not None:
+                    return rejected
+            else:
+                _post_as_get(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
+        return super().redirect(with_issuer(redirect_to), application)
+
+    def error_response(self, error: OAuthToolkitError, application: Any, **kwargs: Any) -> HttpResponse:
+        # oauthlib raises some errors (a claims parameter that is not JSON) without the
+        # validated redirect_uri: show those to the user instead of redirecting nowhere.
+        if not isinstance(error, FatalClientError) and not error.oauthlib_error.redirect_uri:
+            error = FatalClientError(error=error.oauthlib_error)
+        return super().error_response(error, application, **kwargs)
+
+    def prompt(self) -> set[str]:
+        return set(self.request.GET.get("prompt", "").split())
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        prompt = self.prompt()
+        try:
+            max_age = authn.parse_max_age(request.GET.get("max_age"))
+        except ValueError as exc:
+            return self._error(errors.InvalidRequestError, credentials, application, f"{exc}.")
+        if max_age is not None and authn.is_stale(authn.session_auth_time(request), max_age):
+            if "none" in prompt:
+                return self._error(errors.LoginRequired, credentials, application)
+            return self.login_redirect()
+        if "none" in prompt:
+            hint = request.GET.get("id_token_hint")
+            if hint and authn.hint_subject(hint) != str(request.user.pk):
+                return self._error(errors.LoginRequired, credentials, application)
+            approval = request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
+            if not authn.has_consent(request.user, application, scopes, approval):
+                return self._error(errors.ConsentRequired, credentials, application)
+        self._force_consent = "consent" in prompt
+        try:
+            return super().get(request, *args, **kwargs)
+        except _ShowConsent:
+            return self.render_to_response(self.get_context_data(**self.oauth2_data))
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        if getattr(self, "_force_consent", False):
+            raise _ShowConsent
+        credentials["auth_time"] = authn.session_auth_time(request)
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def _error(self, error_class: type, credentials: dict, application: Any, description: str | None = None):
+        redirect_uri = credentials["redirect_uri"]
+        error = error_class(description=description, state=credentials.get("state"))
+        return self.error_response(OAuthToolkitError(error=error, redirect_uri=redirect_uri), application)
+
+    def handle_no_permission(self) -> HttpResponse:
+        if self.prompt() & {"none", "create"}:
+            return super().handle_no_permission()
+        return self.login_redirect()
+
+    def handle_prompt_login(self) -> HttpResponse:
+        return self.login_redirect()
+
+    def login_redirect(self) -> HttpResponse:
+        """To the login page, back here without prompt=login and max_age (a login satisfies both)."""
+        params = self.request.GET.copy()
+        rest = [p for p in params.pop("prompt", [""])[-1].split() if p != "login"]
+        if rest:
+            params["prompt"] = " ".join(rest)
+        params.pop("max_age", None)
+        login_url = resolve_url(self.get_login_url())
+        next_url = f"{self.request.path}?{params.urlencode()}"
+        if urlsplit(login_url).netloc:
+            next_url = self.request.build_absolute_uri(next_url)
+        return redirect_to_login(next_url, login_url, self.get_redirect_field_name())

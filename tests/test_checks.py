@@ -181,3 +181,8 @@ def test_private_key_jwt_with_http_jwks_uri():
         token_endpoint_auth_method="private_key_jwt", client_jwks_uri="http://rp.example.com/j"
     )
     assert client_auth_check_ids() == {"oidc_provider.E053"}
+
+
+def test_e060_dot_authorization_view_is_flagged(settings):
+    settings.ROOT_URLCONF = "tests.dot_urls"
+    assert "oidc_provider.E060" in ids(run_checks())

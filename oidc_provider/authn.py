@@ -1,0 +1,163 @@
+"""Authentication context: when the user last actively authenticated (OIDC Core §2 auth_time).
+
+A ``user_logged_in`` receiver stamps the session; the authorization endpoint copies the
+stamp onto the grant (``AuthenticationContext``), the token endpoint reads it back, and
+the context follows the refresh token family so refreshed ID tokens keep the same
+``auth_time`` (OIDC Core §12.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+from oauth2_provider.settings import oauth2_settings
+
+from .conf import oidc_settings
+from .models import AuthenticationContext
+from .validation import LocalKeys, decode
+
+#: Session key holding the NumericDate of the last active login.
+SESSION_AUTH_TIME = "oidc_auth_time"
+#: The typ header of our ID tokens (lowercased, as ``validation.decode`` compares it).
+ID_TOKEN_TYPES = frozenset({"jwt"})
+
+
+@receiver(user_logged_in, dispatch_uid="oidc_provider.authn.record_login")
+def record_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Stamp the session when the user actively authenticates."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_AUTH_TIME] = int(time.time())
+
+
+def session_auth_time(request: Any) -> int | None:
+    """auth_time of the logged-in user of a Django request; ``last_login`` for older sessions."""
+    stamp = request.session.get(SESSION_AUTH_TIME)
+    if stamp is not None:
+        return int(stamp)
+    last_login = getattr(request.user, "last_login", None)
+    return int(last_login.timestamp()) if last_login else None
+
+
+def parse_max_age(value: str | None) -> int | None:
+    """OIDC Core §3.1.2.1 max_age: non-negative seconds; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ValueError("max_age must be a non-negative integer")
+    return int(value)
+
+
+def is_stale(auth_time: int | None, max_age: int) -> bool:
+    """True when the last authentication is older than ``max_age`` seconds."""
+    return auth_time is None or time.time() - auth_time > max_age
+
+
+def hint_subject(id_token_hint: str) -> str:
+    """sub of one of our ID tokens; expired ones are accepted (OIDC Core §3.1.2.1).
+
+    Raises ``jose.InvalidToken`` for anything we did not sign.
+    """
+    _, claims = decode(
+        id_token_hint,
+        LocalKeys(),
+        allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
+        issuer=oidc_settings.ISSUER,
+        audience=None,
+        typ=ID_TOKEN_TYPES,  # never an access token (at+jwt), though we sign both
+        require=("sub",),
+        check_exp=False,
+        max_size=oidc_settings.MAX_TOKEN_SIZE,
+    )
+    return str(claims["sub"])
+
+
+def has_consent(user: Any, application: Any, scopes: list[str], approval_prompt: str) -> bool:
+    """Whether DOT would approve without showing its consent form (skip or "auto" prompt)."""
+    if application.skip_authorization:
+        return True
+    if approval_prompt != "auto":
+        return False
+    tokens = get_access_token_model().objects.filter(
+        user=user, application=application, expires__gt=timezone.now()
+    )
+    return any(token.allow_scopes(scopes) for token in tokens)
+
+
+# -- persistence: grant -> tokens -> refresh token family --------------------------------
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _as_datetime(auth_time: int | None) -> datetime | None:
+    return datetime.fromtimestamp(auth_time, tz=UTC) if auth_time is not None else None
+
+
+def remember_grant(code: str, request: Any) -> None:
+    """Store the authorization's auth_time beside the new authorization code."""
+    AuthenticationContext.objects.create(
+        code_hash=_code_hash(code), auth_time=_as_datetime(getattr(request, "auth_time", None))
+    )
+
+
+def _apply(context: AuthenticationContext | None, request: Any) -> None:
+    request.oidc_context = context
+    if context is not None and context.auth_time is not None:
+        request.auth_time = int(context.auth_time.timestamp())
+
+
+def load_for_code(code: str, request: Any) -> None:
+    """Token endpoint, authorization_code grant: restore auth_time of the authorization."""
+    _apply(AuthenticationContext.objects.filter(code_hash=_code_hash(code)).first(), request)
+
+
+def load_for_refresh(refresh_token: Any, request: Any) -> None:
+    """Token endpoint, refresh_token grant: restore auth_time and claims of the family."""
+    family = getattr(refresh_token, "token_family", None)
+    context = (
+        AuthenticationContext.objects.filter(token_family=family).order_by("-pk").first() if family else None
+    )
+    _apply(context, request)
+    if context is not None:
+        request.claims = context.claims or None
+
+
+def bind_tokens(request: Any) -> None:
+    """Attach the context to the access token and refresh token family just issued."""
+    context = getattr(request, "oidc_context", None)
+    if context is None:
+        return
+    access_token = getattr(request, "oidc_access_token", None)
+    family = getattr(request, "oidc_token_family", None)
+    if access_token is not None:
+        context.access_token = access_token
+    if family is not None:
+        context.token_family = family
+    if request.grant_type == "authorization_code":
+        context.claims = request.claims if isinstance(request.claims, dict) else {}
+    context.save(update_fields=["access_token", "token_family", "claims"])
+
+
+def claims_request_for(access_token: Any) -> dict[str, Any]:
+    """The ``claims`` request parameter of the authorization that produced ``access_token``."""
+    if access_token is None or not getattr(access_token, "pk", None):
+        return {}
+    rows = AuthenticationContext.objects.filter(access_token=access_token)
+    return rows.values_list("claims", flat=True).first() or {}
+
+
+def clear_expired() -> int:
+    """Delete contexts no live token uses (codes never exchanged, tokens deleted)."""
+    cutoff = timezone.now() - timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
+    unused = AuthenticationContext.objects.filter(access_token__isnull=True, created_at__lt=cutoff)
+    deleted, _ = unused.delete()
+    return deleted
