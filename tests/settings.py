@@ -95,7 +95,9 @@ OIDC_PROVIDER = {
     "RSA_KEY_SIZE": 2048,
 }
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oidc_provider.contrib.rest_framework.authentication.JWTAccessTokenAuthentication"
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 # DOT's swappable model setting, spelled out so `makemigrations --check` can resolve it.
