@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "oidc_provider",
+    "oidc_provider.contrib.rest_framework",  # resource-server system checks
     "example_project.demo_api",
 ]
 MIDDLEWARE = [
