@@ -26,7 +26,8 @@ def check_resource_server(app_configs: Any = None, **kwargs: Any) -> list[checks
                 id="oidc_provider.E041",
             )
         )
-    for name, allowed in (("MODE", MODES), ("USER_MODE", USER_MODES), ("REVOCATION_CHECK", REVOCATION_CHECKS)):
+    choices = (("MODE", MODES), ("USER_MODE", USER_MODES), ("REVOCATION_CHECK", REVOCATION_CHECKS))
+    for name, allowed in choices:
         if getattr(s, name) not in allowed:
             errors.append(
                 checks.Error(
@@ -53,18 +54,17 @@ def check_resource_server(app_configs: Any = None, **kwargs: Any) -> list[checks
             )
     if s.remote:
         errors += _remote_errors()
-    if s.REVOCATION_CHECK == "introspection":
-        if not (s.INTROSPECTION_URL or s.DISCOVERY_URL) or not (
-            s.INTROSPECTION_CLIENT_ID and s.INTROSPECTION_CLIENT_SECRET
-        ):
-            errors.append(
-                checks.Error(
-                    "REVOCATION_CHECK 'introspection' needs an endpoint and this API's client credentials.",
-                    hint="Set INTROSPECTION_URL (or DISCOVERY_URL), INTROSPECTION_CLIENT_ID and "
-                    "INTROSPECTION_CLIENT_SECRET in OIDC_PROVIDER['RESOURCE_SERVER'].",
-                    id="oidc_provider.E045",
-                )
+    has_endpoint = bool(s.INTROSPECTION_URL or s.DISCOVERY_URL)
+    has_credentials = bool(s.INTROSPECTION_CLIENT_ID and s.INTROSPECTION_CLIENT_SECRET)
+    if s.REVOCATION_CHECK == "introspection" and not (has_endpoint and has_credentials):
+        errors.append(
+            checks.Error(
+                "REVOCATION_CHECK 'introspection' needs an endpoint and this API's client credentials.",
+                hint="Set INTROSPECTION_URL (or DISCOVERY_URL), INTROSPECTION_CLIENT_ID and "
+                "INTROSPECTION_CLIENT_SECRET in OIDC_PROVIDER['RESOURCE_SERVER'].",
+                id="oidc_provider.E045",
             )
+        )
     for name in ("JWKS_URI", "DISCOVERY_URL", "INTROSPECTION_URL"):
         url = getattr(s, name)
         if url and (urlsplit(str(url)).scheme != "https" and not settings.DEBUG):

@@ -186,6 +186,10 @@ class RemoteJWKS:
         except FetchError as exc:
             logger.warning("Could not refresh the issuer's keys: %s", exc)
             return self._usable(loaded)
+        except Exception:
+            # A bug or an odd transport error must cost the request its key, never a 500.
+            logger.exception("Unexpected error refreshing the issuer's keys.")
+            return self._usable(loaded)
         raw = json.dumps(document, sort_keys=True)
         entry = {"jwks": raw, "digest": hashlib.sha256(raw.encode()).hexdigest(), "at": time.time()}
         cache.set(self.cache_key, entry, self.cache_seconds + self.stale_seconds)
