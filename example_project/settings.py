@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "oidc_provider",
+    "oidc_provider.contrib.rest_framework",  # resource-server system checks
     "example_project.demo_api",
 ]
 
@@ -108,11 +109,18 @@ OIDC_PROVIDER = {
     "ENCRYPTION_KEYS": [
         os.environ.get("OIDC_ENCRYPTION_KEY", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLTMyYnl0ZXM=")
     ],
+    # The demo API lives in this site: validate with the local key ring, accept its audience,
+    # and refuse revoked tokens (one cache read per request).
+    "RESOURCE_SERVER": {
+        "AUDIENCE": "http://127.0.0.1:8000/api",
+        "REVOCATION_CHECK": "cache",
+    },
 }
 
 REST_FRAMEWORK = {
+    # JWT access tokens checked against this site's keys in memory: no query per request.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "oidc_provider.contrib.rest_framework.authentication.JWTAccessTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }

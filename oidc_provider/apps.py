@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 
 
 class OIDCProviderConfig(AppConfig):
@@ -7,5 +8,17 @@ class OIDCProviderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.apps import apps
+
         # Register system checks, key-cache receivers and the login-time receiver.
         from . import authn, checks, keys  # noqa: F401
+
+        if not apps.is_installed("oauth2_provider"):
+            return  # reported by check oidc_provider.E001
+        from oauth2_provider.models import get_access_token_model
+
+        from .revocation import access_token_deleted
+
+        post_delete.connect(
+            access_token_deleted, sender=get_access_token_model(), dispatch_uid="oidc_provider.revocation"
+        )

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "oidc_provider",
+    "oidc_provider.contrib.rest_framework",  # resource-server system checks
     "example_project.demo_api",
 ]
 MIDDLEWARE = [
@@ -106,7 +107,9 @@ OIDC_PROVIDER = {
     "RSA_KEY_SIZE": 2048,
 }
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oidc_provider.contrib.rest_framework.authentication.JWTAccessTokenAuthentication"
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 # DOT's swappable model settings, spelled out so `makemigrations --check` can resolve them.

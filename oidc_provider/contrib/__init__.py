@@ -1,0 +1,1 @@
+"""Optional integrations; the core app never imports them."""

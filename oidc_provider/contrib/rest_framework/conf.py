@@ -1,0 +1,78 @@
+"""Resource-server settings: ``OIDC_PROVIDER["RESOURCE_SERVER"]``, resolved against the app defaults.
+
+Readable in a separate service that has neither oidc_provider's models nor DOT's migrated:
+nothing here imports a model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oidc_provider.conf import oidc_settings
+
+RESOURCE_SERVER_DEFAULTS: dict[str, Any] = {
+    # "local": this site's key ring; "remote": another site's JWKS over HTTP.
+    "MODE": "local",
+    # Audience this API accepts (str or list); None means OIDC_PROVIDER's default audience.
+    "AUDIENCE": None,
+    # Issuer tokens must name; None means OIDC_PROVIDER["ISSUER"].
+    "ISSUER": None,
+    # Remote mode: the issuer's JWKS URI, or its discovery document (which names jwks_uri).
+    "JWKS_URI": None,
+    "DISCOVERY_URL": None,
+    # Seconds fetched keys are used before they are fetched again.
+    "JWKS_CACHE_SECONDS": 300,
+    # Seconds fetched keys stay usable after that when the issuer cannot be reached.
+    "JWKS_STALE_IF_ERROR_SECONDS": 86400,
+    # At most one fetch per this many seconds, across processes (unknown kid, expiry).
+    "JWKS_MIN_REFETCH_INTERVAL": 60,
+    "HTTP_TIMEOUT": 5,
+    # "lazy": request.user is the user row, loaded on first access; "stateless": a TokenUser.
+    "USER_MODE": "lazy",
+    # None, "cache" (revocation markers in the shared cache) or "introspection" (RFC 7662).
+    "REVOCATION_CHECK": None,
+    # Introspection: seconds a result is reused, so a revoked token is refused within this delay.
+    "REVOCATION_CHECK_DELAY": 60,
+    # Introspection endpoint (None: from DISCOVERY_URL) and this API's client credentials.
+    "INTROSPECTION_URL": None,
+    "INTROSPECTION_CLIENT_ID": None,
+    "INTROSPECTION_CLIENT_SECRET": None,
+    # realm of the WWW-Authenticate challenge (RFC 6750 §3).
+    "REALM": "api",
+}
+
+MODES = ("local", "remote")
+USER_MODES = ("lazy", "stateless")
+REVOCATION_CHECKS = (None, "cache", "introspection")
+
+
+class ResourceServerSettings:
+    """Attribute access to RESOURCE_SERVER with defaults; read on every access (cheap dict lookups)."""
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        return dict(oidc_settings.RESOURCE_SERVER or {})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in RESOURCE_SERVER_DEFAULTS:
+            raise AttributeError(f"Invalid RESOURCE_SERVER setting: {name!r}")
+        return self.user_settings.get(name, RESOURCE_SERVER_DEFAULTS[name])
+
+    @property
+    def issuer(self) -> str | None:
+        issuer = self.ISSUER or oidc_settings.ISSUER
+        return issuer.rstrip("/") if issuer else None
+
+    @property
+    def audience(self) -> list[str]:
+        audience = self.AUDIENCE
+        if not audience:
+            return oidc_settings.default_audience
+        return [audience] if isinstance(audience, str) else list(audience)
+
+    @property
+    def remote(self) -> bool:
+        return self.MODE == "remote"
+
+
+resource_settings = ResourceServerSettings()
