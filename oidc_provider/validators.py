@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -84,7 +84,7 @@ class OIDCValidator(OAuth2Validator):
         id_token.update(self._id_token_claims(request))
         id_token["iss"] = oidc_settings.ISSUER
         id_token["exp"] = id_token["iat"] + lifetime
-        id_token["jti"] = secrets.token_urlsafe(18)
+        id_token["jti"] = str(uuid.uuid4())  # DOT stores it in a UUIDField
         auth_time = authentication_time(request)
         if auth_time is not None:
             id_token["auth_time"] = auth_time
