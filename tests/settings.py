@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "oidc_provider",
     "example_project.demo_api",
+    "example_project.rp",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,6 +98,16 @@ OIDC_PROVIDER = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+# The demo relying party, pointed at the test server (tests/test_rp.py routes its HTTP there).
+DEMO_RP = {
+    "ISSUER": ISSUER,
+    "CLIENT_ID": "demo-confidential",
+    "CLIENT_SECRET": "demo-confidential-secret",
+    "REDIRECT_URI": "https://testserver/rp/callback",
+    "POST_LOGOUT_REDIRECT_URI": "https://testserver/rp/",
+    "SCOPE": "openid profile email read",
+    "API_URL": "https://testserver/api/me",
 }
 # DOT's swappable model setting, spelled out so `makemigrations --check` can resolve it.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
