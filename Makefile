@@ -13,8 +13,11 @@ $(VENV)/.base: requirements/base.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 $(VENV)/.test: $(VENV)/.base requirements/test.txt
 	$(PY) -m pip install -q -r requirements/test.txt
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "!! chromium could not be installed: browser tests will skip"
 	touch $@
 
 demo: $(VENV)/.base
