@@ -37,8 +37,8 @@ test-sqlite: $(VENV)/.test
 # PostgreSQL when reachable (this machine runs one); said loudly when it is not.
 test-postgres: $(VENV)/.test
 	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== PostgreSQL at $(PG_URL): running the suite again"; \
-		DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+		echo "== PostgreSQL at $(PG_URL): running the suite again (browser tests ran once: the demo uses SQLite)"; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser"; \
 	else \
 		echo "!! PostgreSQL is NOT reachable at $(PG_URL): ran SQLite only !!"; \
 	fi
