@@ -13,8 +13,11 @@ $(VENV)/.base: requirements/base.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 $(VENV)/.test: $(VENV)/.base requirements/test.txt
 	$(PY) -m pip install -q -r requirements/test.txt
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "!! chromium could not be installed: browser tests will skip"
 	touch $@
 
 demo: $(VENV)/.base
@@ -34,8 +37,8 @@ test-sqlite: $(VENV)/.test
 # PostgreSQL when reachable (this machine runs one); said loudly when it is not.
 test-postgres: $(VENV)/.test
 	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== PostgreSQL at $(PG_URL): running the suite again"; \
-		DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+		echo "== PostgreSQL at $(PG_URL): running the suite again (browser tests ran once: the demo uses SQLite)"; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser"; \
 	else \
 		echo "!! PostgreSQL is NOT reachable at $(PG_URL): ran SQLite only !!"; \
 	fi

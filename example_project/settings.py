@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "oidc_provider",
     "oidc_provider.contrib.rest_framework",  # resource-server system checks
     "example_project.demo_api",
+    "example_project.rp",
 ]
 
 MIDDLEWARE = [
@@ -79,12 +80,27 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
+# The issuer every token names. The demo serves plain http on localhost; a real site uses https.
+ISSUER = os.environ.get("OIDC_ISSUER", "http://127.0.0.1:8000/o")
+
+# --- The demo relying party (example_project/rp) ----------------------------------------
+# A separate client app: it reaches the provider only over HTTP, like a third-party site.
+_SITE = ISSUER.rsplit("/o", 1)[0]  # the provider and the RP share one demo server
+DEMO_RP = {
+    "ISSUER": ISSUER,
+    "CLIENT_ID": "demo-confidential",
+    "CLIENT_SECRET": "demo-confidential-secret",
+    "REDIRECT_URI": f"{_SITE}/rp/callback",
+    "POST_LOGOUT_REDIRECT_URI": f"{_SITE}/rp/",
+    "SCOPE": "openid profile email read",
+    "API_URL": f"{_SITE}/api/me",
+}
+
 # --- OpenID Connect provider -----------------------------------------------------------
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
-    # The issuer every token names (OIDC_PROVIDER["ISSUER"] defaults to it).
-    # The demo serves plain http on localhost; a real site uses https.
-    "OIDC_ISS_ENDPOINT": os.environ.get("OIDC_ISSUER", "http://127.0.0.1:8000/o"),
+    # OIDC_PROVIDER["ISSUER"] defaults to this.
+    "OIDC_ISS_ENDPOINT": ISSUER,
     "OAUTH2_VALIDATOR_CLASS": "oidc_provider.validators.OIDCValidator",
     "OIDC_SERVER_CLASS": "oidc_provider.server.Server",
     "ACCESS_TOKEN_GENERATOR": "oidc_provider.tokens.generate_access_token",

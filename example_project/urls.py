@@ -10,4 +10,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/", include("oidc_provider.urls")),
     path("api/", include("example_project.demo_api.urls")),
+    path("rp/", include("example_project.rp.urls")),
 ]

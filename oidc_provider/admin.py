@@ -12,14 +12,14 @@ from cryptography.hazmat.primitives import serialization
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
 from oauth2_provider.forms import ApplicationForm
 
-from . import keys
+from . import inspector, keys
 from .conf import oidc_settings
 from .forms import ClientProfileForm, SigningKeyCreateForm
 from .models import ClientProfile, SigningKey
@@ -59,6 +59,10 @@ class SigningKeyAdmin(admin.ModelAdmin):
         "public_jwk_display",
         "public_pem_display",
     )
+
+    def get_urls(self):
+        inspect = self.admin_site.admin_view(lambda request: inspector.inspect_view(request, self))
+        return [path("inspect/", inspect, name="oidc_provider_signingkey_inspect"), *super().get_urls()]
 
     @admin.display(description="age")
     def age(self, obj: SigningKey) -> str:

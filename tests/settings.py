@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "oidc_provider",
     "oidc_provider.contrib.rest_framework",  # resource-server system checks
     "example_project.demo_api",
+    "example_project.rp",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +112,16 @@ REST_FRAMEWORK = {
         "oidc_provider.contrib.rest_framework.authentication.JWTAccessTokenAuthentication"
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+# The demo relying party, pointed at the test server (tests/test_rp.py routes its HTTP there).
+DEMO_RP = {
+    "ISSUER": ISSUER,
+    "CLIENT_ID": "demo-confidential",
+    "CLIENT_SECRET": "demo-confidential-secret",
+    "REDIRECT_URI": "https://testserver/rp/callback",
+    "POST_LOGOUT_REDIRECT_URI": "https://testserver/rp/",
+    "SCOPE": "openid profile email read",
+    "API_URL": "https://testserver/api/me",
 }
 # DOT's swappable model settings, spelled out so `makemigrations --check` can resolve them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

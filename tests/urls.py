@@ -7,4 +7,5 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("o/", include("oidc_provider.urls")),
     path("api/", include("example_project.demo_api.urls")),
+    path("rp/", include("example_project.rp.urls")),
 ]

@@ -1,5 +1,7 @@
 """Idempotently create the demo user, clients and signing keys, and print how to use them."""
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from oauth2_provider.models import get_application_model
@@ -14,7 +16,13 @@ ADMIN_USER = ("admin", "admin-password-123")
 CONFIDENTIAL = ("demo-confidential", "demo-confidential-secret")
 PUBLIC = "demo-public"
 SERVICE = ("demo-service", "demo-service-secret")
-REDIRECT_URIS = "http://127.0.0.1:8000/rp/callback http://localhost:8000/rp/callback"
+DEFAULT_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
+
+
+def demo_origins() -> list[str]:
+    """Where the demo relying party runs: the issuer's origin (OIDC_ISSUER may move it) and the defaults."""
+    parts = urlsplit(oidc_settings.ISSUER or DEFAULT_ORIGINS[0])
+    return list(dict.fromkeys([f"{parts.scheme}://{parts.netloc}", *DEFAULT_ORIGINS]))
 
 
 class Command(BaseCommand):
@@ -35,9 +43,11 @@ class Command(BaseCommand):
         admin.save()
 
         Application = get_application_model()
+        origins = demo_origins()
+        redirect_uris = " ".join(f"{origin}/rp/callback" for origin in origins)
         common = {
-            "redirect_uris": REDIRECT_URIS,
-            "post_logout_redirect_uris": "http://127.0.0.1:8000/rp/",
+            "redirect_uris": redirect_uris,
+            "post_logout_redirect_uris": " ".join(f"{origin}/rp/" for origin in origins),
             "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
             "algorithm": Application.RS256_ALGORITHM,
             "skip_authorization": False,
@@ -86,10 +96,11 @@ class Command(BaseCommand):
   Issuer / discovery:  {issuer}/.well-known/openid-configuration
   JWKS:                {issuer}/.well-known/jwks.json
   Demo user:           {DEMO_USER[0]} / {DEMO_USER[1]}
-  Admin:               http://127.0.0.1:8000/admin/  ({ADMIN_USER[0]} / {ADMIN_USER[1]})
+  Admin:               {origins[0]}/admin/  ({ADMIN_USER[0]} / {ADMIN_USER[1]})
   Confidential client: {CONFIDENTIAL[0]} / {CONFIDENTIAL[1]}
   Public PKCE client:  {PUBLIC}
-  Redirect URIs:       {REDIRECT_URIS}
+  Relying party:       {origins[0]}/rp/
+  Redirect URIs:       {redirect_uris}
   Service client:      {SERVICE[0]} / {SERVICE[1]}  (client_credentials)
   Try: curl -u {SERVICE[0]}:{SERVICE[1]} -d grant_type=client_credentials -d scope=read \\
          {issuer}/token/

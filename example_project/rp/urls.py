@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "rp"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login", views.login, name="login"),
+    path("callback", views.callback, name="callback"),
+    path("api", views.call_api_again, name="api"),
+    path("logout", views.logout, name="logout"),
+]

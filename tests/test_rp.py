@@ -1,0 +1,183 @@
+"""The demo relying party, with its HTTP calls routed to Django's test client (no network, no browser)."""
+
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.test import Client
+from requests.structures import CaseInsensitiveDict
+
+from example_project.rp import client as rp_client
+from example_project.rp.views import PENDING_KEY
+
+
+class TestClientAdapter(requests.adapters.BaseAdapter):
+    """A requests transport that answers from this Django project, like the server would."""
+
+    __test__ = False
+
+    def __init__(self):
+        super().__init__()
+        self.django = Client()
+        self.calls = []
+
+    def send(self, request, **kwargs):
+        url = urlsplit(request.url)
+        self.calls.append(f"{request.method} {url.path}")
+        headers = {
+            "HTTP_" + k.upper().replace("-", "_"): v
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-type", "content-length")
+        }
+        answer = self.django.generic(
+            request.method,
+            f"{url.path}?{url.query}" if url.query else url.path,
+            data=request.body or b"",
+            content_type=request.headers.get("Content-Type", ""),
+            secure=url.scheme == "https",
+            **headers,
+        )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response._content = answer.content
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def transport(monkeypatch):
+    adapter = TestClientAdapter()
+
+    def http():
+        session = requests.Session()
+        session.mount("https://testserver/", adapter)
+        return session
+
+    monkeypatch.setattr(rp_client, "http", http)
+    return adapter
+
+
+@pytest.fixture
+def demo(db):
+    call_command("oidc_demo_setup", stdout=io.StringIO())
+
+
+def _sign_in(client):
+    """The browser's part: start at the RP, sign in at the provider, allow, come back."""
+    start = client.get("/rp/login")
+    assert start.status_code == 302
+    authorize = urlsplit(start["Location"])
+    query = parse_qs(authorize.query)
+    assert authorize.path == "/o/authorize/"
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
+    client.login(username="demo", password="demo-password-123")
+    form = client.get(f"{authorize.path}?{authorize.query}", secure=True)
+    assert form.status_code == 200
+    data = {name: form.context["form"][name].value() or "" for name in form.context["form"].fields}
+    data["allow"] = "Authorize"
+    data["csrfmiddlewaretoken"] = str(form.context["csrf_token"])  # marks the POST as the consent form
+    consent = client.post(authorize.path, data, secure=True)
+    assert consent.status_code == 302, consent.content
+    callback = urlsplit(consent["Location"])
+    assert callback.path == "/rp/callback"
+    return client.get(f"{callback.path}?{callback.query}")
+
+
+def test_full_flow_verifies_tokens_and_calls_the_api(client, transport, demo):
+    response = _sign_in(client)
+    assert response.status_code == 302 and response["Location"] == "/rp/"
+    assert transport.calls == [
+        "GET /o/.well-known/openid-configuration",  # login
+        "GET /o/.well-known/openid-configuration",  # callback
+        "POST /o/token/",
+        "GET /o/.well-known/jwks.json",
+        "GET /api/me",
+    ]
+    page = client.get("/rp/")
+    checks = {c["name"]: c["ok"] for c in page.context["id_token"]["checks"]}
+    assert checks == {
+        "signature": True,
+        "iss": True,
+        "aud": True,
+        "exp": True,
+        "nonce": True,
+        "at_hash": True,
+    }
+    assert page.context["api"]["status"] == 200
+    assert page.context["api"]["body"]["username"] == "demo"
+    assert '"typ": "at+jwt"' in page.context["access_token"]["header"]
+
+
+def test_callback_rejects_a_wrong_state(client, transport, demo):
+    client.get("/rp/login")
+    response = client.get("/rp/callback", {"code": "stolen-code", "state": "not-the-one-we-sent"})
+    assert response.status_code == 400
+    assert "state does not match" in response.content.decode()
+    assert transport.calls == ["GET /o/.well-known/openid-configuration"]  # no token exchange
+
+
+def test_callback_without_a_pending_sign_in_is_rejected(client, transport, demo):
+    response = client.get("/rp/callback", {"code": "c", "state": "s"})
+    assert response.status_code == 400
+    assert transport.calls == []
+
+
+def test_state_is_single_use(client, transport, demo):
+    client.get("/rp/login")
+    state = client.session[PENDING_KEY]["state"]
+    client.get("/rp/callback", {"error": "access_denied", "state": state})
+    replay = client.get("/rp/callback", {"code": "c", "state": state})
+    assert replay.status_code == 400
+    assert "POST /o/token/" not in transport.calls
+
+
+def test_id_token_with_wrong_nonce_fails_the_nonce_check(transport, demo, client):
+    _sign_in(client)
+    data = client.session["demo_rp"]
+    metadata = rp_client.discover()
+    checks = rp_client.verify_token(
+        data["id_token"],
+        rp_client.fetch_jwks(metadata),
+        issuer=metadata["issuer"],
+        audience="demo-confidential",
+        nonce="another-nonce",
+        access_token=data["access_token"] + "x",
+    )
+    failed = {c["name"] for c in checks if not c["ok"]}
+    assert failed == {"nonce", "at_hash"}
+
+
+def test_sign_out_goes_to_the_providers_end_session_endpoint(client, transport, demo, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RP_INITIATED_LOGOUT_ENABLED": True}
+    _sign_in(client)
+    id_token = client.session["demo_rp"]["id_token"]
+    response = client.post("/rp/logout")
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert target.path == "/o/logout/"
+    query = parse_qs(target.query)
+    assert query["id_token_hint"] == [id_token]
+    assert query["post_logout_redirect_uri"] == ["https://testserver/rp/"]
+    assert "demo_rp" not in client.session
+    # The provider accepts the hint and, once confirmed, returns to the RP signed out.
+    confirm = client.get(f"{target.path}?{target.query}", secure=True)
+    assert confirm.status_code == 200
+    data = {name: confirm.context["form"][name].value() or "" for name in confirm.context["form"].fields}
+    done = client.post(target.path, {**data, "allow": "Logout"}, secure=True)
+    assert done.status_code == 302 and done["Location"] == "https://testserver/rp/"
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_rp_home_offers_sign_in_without_external_assets(client):
+    body = client.get("/rp/").content.decode()
+    assert 'href="/rp/login"' in body
+    assert "http://" not in body and "https://" not in body
+    assert "Not signed in" in body
