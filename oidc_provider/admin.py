@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
@@ -170,6 +171,26 @@ class OIDCApplicationForm(ApplicationForm):
     DOT's Application.clean() refuses RS256 unless OIDC_RSA_PRIVATE_KEY is set; our keys
     live in the database, so the legacy field is cleared instead of blocking the save.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("client_secret")
+        if field is not None and self.instance.pk:
+            # An existing secret is never rendered again, hashed or not: only replaced.
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            field.required = False
+            field.show_hidden_initial = False
+            field.help_text = (
+                "Stored secret not shown. Enter a new value to replace it; leave empty to keep it."
+            )
+
+    def clean_client_secret(self) -> str:
+        value = self.cleaned_data.get("client_secret")
+        if not value and self.instance.pk:
+            return (
+                type(self.instance).objects.values_list("client_secret", flat=True).get(pk=self.instance.pk)
+            )
+        return value
 
     def _post_clean(self) -> None:
         if self.instance.algorithm == self.instance.RS256_ALGORITHM:

@@ -146,6 +146,9 @@ def test_application_admin_saves_profile(admin_client):
     ]
     profile = ClientProfile.objects.get(application=app)
     assert profile.audiences == ["https://api.example.com"] and profile.access_token_lifetime == 120
+    before = app.client_secret
+    app.refresh_from_db()
+    assert app.client_secret == before  # an empty secret field keeps the stored secret
 
 
 @pytest.mark.parametrize(
