@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import time
 
 import pytest
@@ -16,6 +17,8 @@ from .factories import ClientCredentialsApplicationFactory, SigningKeyFactory
 from .oauth import basic, client_credentials
 
 pytestmark = pytest.mark.django_db
+# CI runs a few hundred cases; a long campaign: OIDC_FUZZ_EXAMPLES=100000 (see SECURITY.md).
+FUZZ_EXAMPLES = int(os.environ.get("OIDC_FUZZ_EXAMPLES", "300"))
 ISSUER = "https://testserver/o"
 API = "https://api.example.com"
 
@@ -199,7 +202,9 @@ segments = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(parts=st.lists(segments, min_size=1, max_size=6), text=st.text(max_size=80))
 def test_fuzzed_tokens_never_pass_and_never_crash(rs, parts, text):
     for token in (".".join(parts), text, text.encode("utf-8", "surrogatepass")):
@@ -210,7 +215,11 @@ def test_fuzzed_tokens_never_pass_and_never_crash(rs, parts, text):
         pytest.fail(f"accepted {token!r}")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=max(FUZZ_EXAMPLES // 2, 1),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     header=st.dictionaries(
         st.sampled_from(["alg", "typ", "kid", "crit", "enc", "b64", "x"]), st.text(max_size=8)
