@@ -8,6 +8,7 @@ Medians over rounds; per-request microseconds; DB queries per request. Plain Pyt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -43,6 +44,26 @@ def measure(fn, n: int | None = None, rounds: int | None = None) -> tuple[float,
             fn()
         samples.append((time.perf_counter() - start) / n * 1e6)
     return statistics.median(samples), queries
+
+
+def measure_all(cases: dict, n: int | None = None) -> dict[str, tuple[float, float]]:
+    """``measure`` for several cases, interleaved round by round so that drift in the machine's
+    speed (other processes, CPU frequency) hits every case alike."""
+    n = n or ARGS.n
+    queries = {}
+    for name, fn in cases.items():
+        fn()
+        with CaptureQueriesContext(connection) as ctx:
+            fn()
+        queries[name] = len(ctx.captured_queries)
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(ARGS.rounds):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - start) / n * 1e6)
+    return {name: (statistics.median(samples[name]), queries[name]) for name in cases}
 
 
 def table(title: str, rows: list[tuple], headers: tuple) -> None:
@@ -98,12 +119,8 @@ def bench_drf():
     from rest_framework.views import APIView
 
     from oidc_provider import jose, keys
+    from oidc_provider.contrib.rest_framework.authentication import JWTAccessTokenAuthentication
     from oidc_provider.models import ClientProfile
-
-    try:
-        from oidc_provider.contrib.rest_framework.authentication import JWTAccessTokenAuthentication
-    except ImportError:
-        JWTAccessTokenAuthentication = None
 
     def view_with(auth_classes):
         class View(APIView):
@@ -133,46 +150,80 @@ def bench_drf():
         request = rf.get("/api/x", **headers)
         return lambda: view(request)
 
-    rows = []
-    base_us, base_q = measure(call(view_with([])))
-    rows.append(("(a) no authentication", base_us, 0.0, base_q))
-    dot_us, dot_q = measure(call(view_with([OAuth2Authentication]), opaque))
-    rows.append(("(b) DOT OAuth2Authentication, opaque", dot_us, dot_us - base_us, dot_q))
-    results = {}
-    if JWTAccessTokenAuthentication is not None:
-        ours = view_with([JWTAccessTokenAuthentication])
-        for label, token in (("(c) ours, local RS256 JWT", rs), ("(d) ours, local ES256 JWT", es)):
-            us, q = measure(call(ours, token))
-            results[label] = us - base_us
-            rows.append((label, us, us - base_us, q))
-    else:
-        rows.append(("(c)/(d) ours", "n/a", "contrib.rest_framework not present", "-"))
-
-    floors = {}
+    cases = {
+        "(a) no authentication": call(view_with([])),
+        "(b) DOT OAuth2Authentication, opaque": call(view_with([OAuth2Authentication]), opaque),
+    }
+    ours = view_with([JWTAccessTokenAuthentication])
+    cases["(c) ours, local RS256 JWT"] = call(ours, rs)
+    cases["(d) ours, local ES256 JWT"] = call(ours, es)
     ring = keys.keyring()
-    for label, token in (("RS256", rs), ("ES256", es)):
+    floor = {}
+    for alg, token in (("RS256", rs), ("ES256", es)):
         parsed = jose.parse(token)
         key = ring.keys[parsed.header["kid"]]
-        alg = jose.ALGORITHMS[key.alg]
 
-        def raw(alg=alg, key=key, parsed=parsed):
-            return alg.verify(key.public_key, parsed.signature, parsed.signing_input)
+        def raw(algorithm=jose.ALGORITHMS[key.alg], key=key, parsed=parsed):
+            return algorithm.verify(key.public_key, parsed.signature, parsed.signing_input)
 
-        us, _ = measure(raw, n=ARGS.n * 3)
-        floors[label] = us
-        rows.append((f"floor: raw cryptography {label} verify", us, "-", 0))
+        floor[alg] = f"floor: raw cryptography {alg} verify"
+        cases[floor[alg]] = raw
+    results = measure_all(cases)
+    # Remote mode is a site-wide setting, so it gets its own interleaved group with its own baseline.
+    with remote_mode():
+        remote = measure_all({"(a) no authentication": call(view_with([])), "(e)": call(ours, rs)})
+    base = results["(a) no authentication"][0]
+    label_e = "(e) ours, remote mode, warm JWKS cache, RS256"
+    results[label_e] = (remote["(e)"][0] - remote["(a) no authentication"][0] + base, remote["(e)"][1])
+
+    rows = [
+        (label, us, "-" if label.startswith("floor") else us - base, q) for label, (us, q) in results.items()
+    ]
     table(
         "1. DRF request authentication (per request)", rows, ("case", "µs/request", "overhead µs", "queries")
     )
-    for label, alg in (("(c) ours, local RS256 JWT", "RS256"), ("(d) ours, local ES256 JWT", "ES256")):
-        if label in results:
-            floor_ratio = results[label] / floors[alg]
-            dot_ratio = (dot_us - base_us) / results[label]
-            print(
-                f"- {label}: overhead / raw verify floor = {floor_ratio:.2f}x (target <= 1.5x); "
-                f"DOT overhead / ours = {dot_ratio:.1f}x (target >= 20x)"
-            )
-    return rs, es
+    dot_overhead = results["(b) DOT OAuth2Authentication, opaque"][0] - base
+    for label, alg in (
+        ("(c) ours, local RS256 JWT", "RS256"),
+        ("(d) ours, local ES256 JWT", "ES256"),
+        (label_e, "RS256"),
+    ):
+        overhead = results[label][0] - base
+        print(
+            f"- {label}: overhead / raw verify floor = "
+            f"{overhead / results[floor[alg]][0]:.2f}x (target <= 1.5x); "
+            f"DOT overhead / ours = {dot_overhead / overhead:.1f}x (target >= 20x)"
+        )
+
+
+@contextlib.contextmanager
+def remote_mode():
+    """RESOURCE_SERVER in remote mode against this site's JWKS, served without a network."""
+    from unittest import mock
+
+    import requests
+    from django.conf import settings
+    from django.test import override_settings
+
+    from oidc_provider.contrib.rest_framework import jwks
+
+    client = Client()
+
+    class Response:
+        def __init__(self, response):
+            self.status_code, self.content = response.status_code, response.content
+
+    def get(session, url, **kwargs):
+        return Response(client.get(url.replace("https://testserver", "")))
+
+    resource = {"MODE": "remote", "JWKS_URI": "https://testserver/o/.well-known/jwks.json"}
+    with (
+        mock.patch.object(requests.Session, "get", get),
+        override_settings(OIDC_PROVIDER={**settings.OIDC_PROVIDER, "RESOURCE_SERVER": resource}),
+    ):
+        jwks.clear_local_cache()
+        yield
+    jwks.clear_local_cache()
 
 
 # -- 2. token endpoint ------------------------------------------------------------------------

@@ -55,10 +55,14 @@ IMPORT_STRINGS = ("ACCESS_TOKEN_CLAIMS_HOOK", "USERINFO_CLAIMS_PROVIDER")
 
 
 class OIDCProviderSettings:
-    """Attribute access to ``OIDC_PROVIDER`` with defaults; dotted paths are imported."""
+    """Attribute access to ``OIDC_PROVIDER`` with defaults; dotted paths are imported.
+
+    A value is computed on first access and then set on the instance, so later reads are
+    plain attribute lookups (this object is read on every API request).
+    """
 
     def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
+        self._names: set[str] = set()
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -67,10 +71,6 @@ class OIDCProviderSettings:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Invalid OIDC_PROVIDER setting: {name!r}")
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
         value = self.user_settings.get(name, DEFAULTS[name])
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_string(value)
@@ -80,15 +80,21 @@ class OIDCProviderSettings:
             value = oauth2_settings.OIDC_ISS_ENDPOINT or None
         if name == "ISSUER" and value:
             value = value.rstrip("/")
-        self._cache[name] = value
+        self._cache_value(name, value)
         return value
+
+    def _cache_value(self, name: str, value: Any) -> None:
+        setattr(self, name, value)
+        self._names.add(name)
 
     @property
     def default_audience(self) -> list[str]:
         return list(self.DEFAULT_AUDIENCE) or [self.ISSUER]
 
     def reload(self) -> None:
-        self._cache.clear()
+        for name in self._names:
+            self.__dict__.pop(name, None)
+        self._names.clear()
 
 
 oidc_settings = OIDCProviderSettings()

@@ -18,6 +18,7 @@ import hmac
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -37,6 +38,22 @@ class Algorithm:
     hash: type[hashes.HashAlgorithm] | None
     curve: str | None = None  # JWK "crv" for EC/OKP keys
 
+    @cached_property
+    def _hash(self) -> hashes.HashAlgorithm | None:
+        return self.hash() if self.hash else None
+
+    @cached_property
+    def _padding(self) -> padding.AsymmetricPadding | None:
+        if self.kty != "RSA":
+            return None
+        if self.name.startswith("PS"):
+            return padding.PSS(mgf=padding.MGF1(self.hash()), salt_length=self.hash.digest_size)
+        return padding.PKCS1v15()
+
+    @cached_property
+    def _ecdsa(self) -> ec.ECDSA | None:
+        return ec.ECDSA(self.hash()) if self.kty == "EC" else None
+
     @property
     def digest(self) -> Callable[[bytes], Any]:
         """Hash for at_hash/c_hash (OIDC Core 3.1.3.6); SHA-512 for Ed25519."""
@@ -45,9 +62,9 @@ class Algorithm:
 
     def sign(self, key: Any, data: bytes) -> bytes:
         if self.kty == "RSA":
-            return key.sign(data, self._rsa_padding(), self.hash())
+            return key.sign(data, self._padding, self._hash)
         if self.kty == "EC":
-            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(self.hash())))
+            r, s = decode_dss_signature(key.sign(data, self._ecdsa))
             size = (key.curve.key_size + 7) // 8
             return r.to_bytes(size, "big") + s.to_bytes(size, "big")
         if self.kty == "OKP":
@@ -57,14 +74,14 @@ class Algorithm:
     def verify(self, key: Any, signature: bytes, data: bytes) -> bool:
         try:
             if self.kty == "RSA":
-                key.verify(signature, data, self._rsa_padding(), self.hash())
+                key.verify(signature, data, self._padding, self._hash)
             elif self.kty == "EC":
                 size = (key.curve.key_size + 7) // 8
                 if len(signature) != 2 * size:
                     return False
                 r = int.from_bytes(signature[:size], "big")
                 s = int.from_bytes(signature[size:], "big")
-                key.verify(encode_dss_signature(r, s), data, ec.ECDSA(self.hash()))
+                key.verify(encode_dss_signature(r, s), data, self._ecdsa)
             elif self.kty == "OKP":
                 key.verify(signature, data)
             else:
@@ -73,22 +90,19 @@ class Algorithm:
             return False
         return True
 
-    def _rsa_padding(self) -> padding.AsymmetricPadding:
-        if self.name.startswith("PS"):
-            return padding.PSS(mgf=padding.MGF1(self.hash()), salt_length=self.hash.digest_size)
-        return padding.PKCS1v15()
+    @cached_property
+    def _type_matches(self) -> dict[type, bool]:
+        return {}
 
     def key_matches(self, key: Any) -> bool:
         """True when ``key`` is of the type (and curve) this algorithm is made for."""
-        if self.kty == "RSA":
-            return isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey)
-        if self.kty == "EC":
-            return isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) and (
-                isinstance(key.curve, _CURVES[self.curve])
-            )
-        if self.kty == "OKP":
-            return isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey)
-        return isinstance(key, bytes)
+        # isinstance against cryptography's ABCs costs ~30 µs; remember the answer per class.
+        matches = self._type_matches.get(type(key))
+        if matches is None:
+            matches = self._type_matches[type(key)] = isinstance(key, _KEY_TYPES[self.kty])
+        if matches and self.kty == "EC":
+            return isinstance(key.curve, _CURVES[self.curve])
+        return matches
 
 
 def _hmac(alg: Algorithm, key: bytes, data: bytes) -> bytes:
@@ -96,6 +110,12 @@ def _hmac(alg: Algorithm, key: bytes, data: bytes) -> bytes:
 
 
 _CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1}
+_KEY_TYPES = {
+    "RSA": (rsa.RSAPublicKey, rsa.RSAPrivateKey),
+    "EC": (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey),
+    "OKP": (ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey),
+    "oct": (bytes,),
+}
 
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a
@@ -123,13 +143,18 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")
+
+
 def b64decode(data: str) -> bytes:
     """Strict base64url without padding (RFC 7515 §2); raises InvalidToken."""
-    if "=" in data or "+" in data or "/" in data:
+    if "+" in data or "/" in data or "=" in data or len(data) % 4 == 1:
         raise InvalidToken("Malformed token encoding.")
     try:
-        return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-    except (binascii.Error, ValueError):
+        raw = data.encode("ascii").translate(_TO_STANDARD) + _PADDING[len(data) % 4]
+        return binascii.a2b_base64(raw, strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError):
         raise InvalidToken("Malformed token encoding.") from None
 
 
@@ -158,9 +183,12 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_decoder = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
+
+
 def _parse_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+        value = _decoder.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         raise InvalidToken("Malformed token JSON.") from None
     if not isinstance(value, dict):
@@ -195,11 +223,24 @@ def parse(token: str | bytes, *, max_size: int = 8192) -> Unverified:
         # Five parts is a JWE (RFC 7516): encrypted or nested tokens are not accepted.
         raise InvalidToken("Malformed token: expected a signed JWT.")
     header_b64, payload_b64, signature_b64 = parts
-    header = _parse_object(b64decode(header_b64))
+    header = _parse_header(header_b64)
     payload = b64decode(payload_b64)
     signature = b64decode(signature_b64)
     if not signature:
         raise InvalidToken("Token is not signed.")
+    return Unverified(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+
+
+# Tokens signed by one key share their header byte for byte: parse each distinct one once.
+_headers: dict[str, dict[str, Any]] = {}
+_HEADER_CACHE_SIZE = 256
+
+
+def _parse_header(header_b64: str) -> dict[str, Any]:
+    cached = _headers.get(header_b64)
+    if cached is not None:
+        return dict(cached)
+    header = _parse_object(b64decode(header_b64))
     if "crit" in header:
         # RFC 7515 §4.1.11: we understand no extensions, so any crit header is fatal.
         raise InvalidToken("Unsupported critical header.")
@@ -210,7 +251,10 @@ def parse(token: str | bytes, *, max_size: int = 8192) -> Unverified:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise InvalidToken("Unsupported token algorithm.")
-    return Unverified(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+    if len(_headers) >= _HEADER_CACHE_SIZE:
+        _headers.clear()
+    _headers[header_b64] = header
+    return dict(header)
 
 
 def verify_signature(

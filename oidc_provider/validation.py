@@ -26,10 +26,18 @@ class LocalKeys:
     """This site's published keys, from the in-process key ring (no query when warm)."""
 
     def get(self, kid: str | None) -> tuple[Any, str] | None:
-        from .keys import keyring
-
-        key = keyring().keys.get(kid)
+        key = _keyring().keys.get(kid)
         return (key.public_key, key.alg) if key is not None else None
+
+
+def _keyring() -> Any:
+    # keys imports the models: resolved on first use, so remote-only services never load them,
+    # then bound here (a function-level import on every call costs more than the lookup).
+    global _keyring
+    from .keys import keyring
+
+    _keyring = keyring
+    return keyring()
 
 
 def _numeric(claims: dict[str, Any], name: str, required: bool) -> float | None:

@@ -16,11 +16,14 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from oidc_provider import revocation
 from oidc_provider.conf import oidc_settings
 from oidc_provider.jose import InvalidToken
 from oidc_provider.validation import KeySource, LocalKeys, decode
 
+from . import introspection
 from .conf import resource_settings
+from .jwks import remote_jwks
 from .token import AccessTokenClaims, LazyUser, TokenUser
 
 ERROR_ATTRIBUTE = "_oidc_bearer_error"
@@ -44,8 +47,6 @@ class InvalidBearerToken(AuthenticationFailed):
 
 def key_source() -> KeySource:
     if resource_settings.remote:
-        from .jwks import remote_jwks
-
         return remote_jwks()
     return LocalKeys()
 
@@ -75,12 +76,8 @@ def revoked(token: AccessTokenClaims) -> bool:
     if not check or not token.jti:
         return False
     if check == "introspection":
-        from .introspection import is_revoked
-
-        return is_revoked(token)
-    from oidc_provider.revocation import is_revoked
-
-    return is_revoked(token.jti)
+        return introspection.is_revoked(token)
+    return revocation.is_revoked(token.jti)
 
 
 class JWTAccessTokenAuthentication(BaseAuthentication):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.signals import setting_changed
+
 from oidc_provider.conf import oidc_settings
 
 RESOURCE_SERVER_DEFAULTS: dict[str, Any] = {
@@ -47,32 +49,53 @@ REVOCATION_CHECKS = (None, "cache", "introspection")
 
 
 class ResourceServerSettings:
-    """Attribute access to RESOURCE_SERVER with defaults; read on every access (cheap dict lookups)."""
+    """Attribute access to RESOURCE_SERVER with defaults, cached on the instance like oidc_settings."""
+
+    DERIVED = ("issuer", "audience", "remote")
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
 
     @property
     def user_settings(self) -> dict[str, Any]:
         return dict(oidc_settings.RESOURCE_SERVER or {})
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in RESOURCE_SERVER_DEFAULTS:
+        if name in self.DERIVED:
+            value = getattr(self, f"_compute_{name}")()
+        elif name.startswith("_") or name not in RESOURCE_SERVER_DEFAULTS:
             raise AttributeError(f"Invalid RESOURCE_SERVER setting: {name!r}")
-        return self.user_settings.get(name, RESOURCE_SERVER_DEFAULTS[name])
+        else:
+            value = self.user_settings.get(name, RESOURCE_SERVER_DEFAULTS[name])
+        setattr(self, name, value)
+        self._names.add(name)
+        return value
 
-    @property
-    def issuer(self) -> str | None:
+    def _compute_issuer(self) -> str | None:
         issuer = self.ISSUER or oidc_settings.ISSUER
         return issuer.rstrip("/") if issuer else None
 
-    @property
-    def audience(self) -> list[str]:
+    def _compute_audience(self) -> list[str]:
         audience = self.AUDIENCE
         if not audience:
             return oidc_settings.default_audience
         return [audience] if isinstance(audience, str) else list(audience)
 
-    @property
-    def remote(self) -> bool:
+    def _compute_remote(self) -> bool:
         return self.MODE == "remote"
+
+    def reload(self) -> None:
+        for name in self._names:
+            self.__dict__.pop(name, None)
+        self._names.clear()
 
 
 resource_settings = ResourceServerSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("OIDC_PROVIDER", "OAUTH2_PROVIDER"):
+        resource_settings.reload()
+
+
+setting_changed.connect(_reload)
