@@ -229,15 +229,8 @@ def remote_mode():
 # -- 2. token endpoint ------------------------------------------------------------------------
 
 
-def bench_token():
-    from django.conf import settings
-    from django.test import override_settings
-
-    from oidc_provider.models import ClientProfile
-    from tests.oauth import basic
-
-    client = Client()
-    rows = []
+def _token_cases(client, opaque_app, jwt_app, code_opaque, code_jwt, user):
+    from tests.oauth import REDIRECT_URI, basic, pkce
 
     def cc(app):
         headers = basic(app.client_id)
@@ -245,18 +238,129 @@ def bench_token():
             "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **headers
         )
 
+    def refresh(app):
+        first = code_round(app, "read")()
+        state = {"token": first["refresh_token"]}
+        headers = basic(app.client_id)
+
+        def call():
+            response = client.post(
+                "/o/token/", {"grant_type": "refresh_token", "refresh_token": state["token"]}, **headers
+            )
+            state["token"] = response.json()["refresh_token"]
+
+        return call
+
+    def code_round(app, scope):
+        browser = Client()
+        browser.force_login(user)
+        headers = basic(app.client_id)
+
+        def call():
+            verifier, challenge = pkce()
+            params = {
+                "response_type": "code",
+                "client_id": app.client_id,
+                "redirect_uri": REDIRECT_URI,
+                "scope": scope,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+            location = browser.get("/o/authorize/", params)["Location"]
+            code = location.split("code=")[1].split("&")[0]
+            data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+            return client.post("/o/token/", {**data, "code_verifier": verifier}, **headers).json()
+
+        return call
+
+    return {
+        "client_credentials: DOT opaque": cc(opaque_app),
+        "client_credentials: JWT": cc(jwt_app),
+        "refresh_token: DOT opaque": refresh(code_opaque),
+        "refresh_token: JWT": refresh(code_jwt),
+        "authorize + code exchange (PKCE): DOT opaque, no ID token": code_round(code_opaque, "read"),
+        "authorize + code exchange (PKCE): JWT + ID token": code_round(code_jwt, "openid read"),
+    }
+
+
+def bench_token():
+    from django.conf import settings
+    from django.test import override_settings
+
+    from oidc_provider.models import ClientProfile
+
+    opaque = {"access_token_format": ClientProfile.TokenFormat.OPAQUE}
+    client = Client()
+    apps = (
+        make_client("ClientCredentialsApplicationFactory", **opaque),
+        make_client("ClientCredentialsApplicationFactory"),
+        make_client("ApplicationFactory", **opaque),
+        make_client("ApplicationFactory"),
+    )
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    n = max(ARGS.n // 10, 15)
+    rows = []
+    for alg in ("ES256", "RS256"):
+        # ACCESS_TOKEN_ALGORITHM is site-wide: one interleaved group (with its own baseline) per alg.
+        with override_settings(OIDC_PROVIDER={**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}):
+            results = measure_all(_token_cases(client, *apps, user), n=n)
+        labels = list(results)
+        for base_label, label in zip(labels[::2], labels[1::2], strict=True):
+            base = results[base_label][0]
+            rows.append((f"{base_label} ({alg} group)", base, 1.0, results[base_label][1]))
+            rows.append((f"{label} ({alg})", results[label][0], results[label][0] / base, results[label][1]))
+    table(
+        "2-3. Token endpoint and authorization code round (per request)",
+        rows,
+        ("case", "µs/request", "ratio vs DOT opaque (same group)", "queries"),
+    )
+
+
+def bench_rows():
+    """Token endpoint with 10^4 and 10^5 stored AccessToken rows (the unique checksum index grows)."""
+    import hashlib
+
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
+
+    from oidc_provider.models import ClientProfile
+    from tests.oauth import basic
+
+    AccessToken = get_access_token_model()
+    client = Client()
     opaque_app = make_client(
         "ClientCredentialsApplicationFactory", access_token_format=ClientProfile.TokenFormat.OPAQUE
     )
     jwt_app = make_client("ClientCredentialsApplicationFactory")
-    n = max(ARGS.n // 6, 20)
-    base, q0 = measure(cc(opaque_app), n=n)
-    rows.append(("client_credentials, DOT opaque", base, 1.0, q0))
-    for alg in ("ES256", "RS256"):
-        with override_settings(OIDC_PROVIDER={**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}):
-            us, q = measure(cc(jwt_app), n=n)
-        rows.append((f"client_credentials, JWT {alg}", us, us / base, q))
-    table("2. Token endpoint (per request)", rows, ("case", "µs/request", "ratio vs opaque", "queries"))
+    rows = []
+    expires = timezone.now() + timezone.timedelta(hours=1)
+    for target in (10_000, 100_000):
+        existing = AccessToken.objects.count()
+        batch = [
+            AccessToken(
+                token=f"filler-{i}",
+                token_checksum=hashlib.sha256(f"filler-{i}".encode()).hexdigest(),
+                application=opaque_app,
+                expires=expires,
+                scope="read",
+            )
+            for i in range(existing, target)
+        ]
+        AccessToken.objects.bulk_create(batch, batch_size=5000)
+
+        def cc(app):
+            headers = basic(app.client_id)
+            return lambda: client.post("/o/token/", {"grant_type": "client_credentials"}, **headers)
+
+        results = measure_all({"opaque": cc(opaque_app), "jwt": cc(jwt_app)}, n=max(ARGS.n // 10, 15))
+        base = results["opaque"][0]
+        rows.append((f"{target:,} rows: DOT opaque", base, 1.0, results["opaque"][1]))
+        rows.append(
+            (f"{target:,} rows: JWT RS256", results["jwt"][0], results["jwt"][0] / base, results["jwt"][1])
+        )
+    table("5b. Token endpoint vs stored tokens", rows, ("case", "µs/request", "ratio vs opaque", "queries"))
 
 
 # -- 4. JWKS ------------------------------------------------------------------------------------
@@ -322,7 +426,13 @@ def bench_scale():
     table("5a. Validation cost vs number of keys", rows, ("case", "µs/token", "ratio vs first", "queries"))
 
 
-SCENARIOS = {"drf": bench_drf, "token": bench_token, "jwks": bench_jwks, "scale": bench_scale}
+SCENARIOS = {
+    "drf": bench_drf,
+    "token": bench_token,
+    "jwks": bench_jwks,
+    "scale": bench_scale,
+    "rows": bench_rows,
+}
 
 
 def main() -> None:
