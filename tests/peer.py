@@ -6,6 +6,7 @@ validate <token>  -> "ok <sub>" or "invalid <reason>"
 
 import os
 import sys
+import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
@@ -14,6 +15,7 @@ import django
 django.setup()
 
 from oidc_provider import jose  # noqa: E402
+from oidc_provider.client_auth import ClientAuthError, _consume_jti  # noqa: E402
 from oidc_provider.conf import oidc_settings  # noqa: E402
 from oidc_provider.keys import keyring  # noqa: E402
 from oidc_provider.validation import LocalKeys, decode  # noqa: E402
@@ -36,6 +38,13 @@ def main() -> None:
                 answer = f"ok {claims['sub']}"
             except jose.InvalidToken as exc:
                 answer = f"invalid {exc}"
+        elif command == "claim":
+            client_id, _, jti = arg.partition(" ")
+            try:
+                _consume_jti(client_id, {"jti": jti, "exp": time.time() + 60}, time.time(), None)
+                answer = "accepted"
+            except ClientAuthError:
+                answer = "replayed"
         else:
             answer = "unknown command"
         print(answer, flush=True)

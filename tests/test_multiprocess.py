@@ -94,3 +94,15 @@ def test_rotation_and_revocation_in_one_process_reach_the_other(client, peer):
 
     keys.revoke(SigningKey.objects.get(kid=old_active))
     assert eventually(lambda: peer("validate " + token) == "invalid Token is signed by an unknown key.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_assertion_jti_accepted_in_one_process_is_a_replay_in_the_other(peer):
+    from oidc_provider.client_auth import ClientAuthError, _consume_jti
+
+    assert peer("claim client-1 jti-abc") == "accepted"
+    with pytest.raises(ClientAuthError):
+        _consume_jti("client-1", {"jti": "jti-abc", "exp": time.time() + 60}, time.time(), None)
+    _consume_jti("client-1", {"jti": "jti-xyz", "exp": time.time() + 60}, time.time(), None)
+    assert peer("claim client-1 jti-xyz") == "replayed"
+    assert peer("claim client-2 jti-xyz") == "accepted"  # jti is per client
