@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from .conf import oidc_settings
 from .jose import InvalidToken, parse, verify_signature
 
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -107,3 +108,18 @@ def decode(
         if name in claims and not isinstance(claims[name], str):
             raise InvalidToken(f"Token claim {name} is not a string.")
     return header, claims
+
+
+def decode_local(token: str | bytes, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``decode`` against this site's own keys, issuer, algorithms, leeway and size limit.
+
+    No audience check unless ``audience`` is given; any other option of ``decode`` may be overridden.
+    """
+    defaults = {
+        "allowed_algs": oidc_settings.ALLOWED_ALGORITHMS,
+        "issuer": oidc_settings.ISSUER,
+        "audience": None,
+        "leeway": oidc_settings.LEEWAY,
+        "max_size": oidc_settings.MAX_TOKEN_SIZE,
+    }
+    return decode(token, LocalKeys(), **{**defaults, **options})

@@ -26,7 +26,7 @@ from .conf import oidc_settings
 from .keys import keyring
 from .profiles import profile_for
 from .tokens import authentication_time, sign
-from .validation import LocalKeys, decode
+from .validation import decode_local
 
 
 class OIDCValidator(OAuth2Validator):
@@ -39,15 +39,7 @@ class OIDCValidator(OAuth2Validator):
         # our access tokens are JWTs: check the signature (a revoked key fails at once),
         # then validate them like any stored bearer token.
         try:
-            decode(
-                token,
-                LocalKeys(),
-                allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
-                issuer=oidc_settings.ISSUER,
-                audience=None,
-                leeway=oidc_settings.LEEWAY,
-                max_size=oidc_settings.MAX_TOKEN_SIZE,
-            )
+            decode_local(token)
         except jose.InvalidToken as exc:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(exc)}
             return False
@@ -255,16 +247,7 @@ class OIDCValidator(OAuth2Validator):
         if unverified.header["alg"] in jose.HMAC:
             return super()._load_id_token(token)
         try:
-            _, claims = decode(
-                token,
-                LocalKeys(),
-                allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
-                issuer=oidc_settings.ISSUER,
-                audience=None,
-                typ=None,
-                require=("jti",),
-                check_exp=False,
-            )
+            _, claims = decode_local(token, typ=None, require=("jti",), check_exp=False)
         except jose.InvalidToken:
             return None
         return get_id_token_model().objects.filter(jti=claims["jti"]).first()

@@ -26,7 +26,7 @@ from . import authn, client_auth, jose
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
-from .validation import LocalKeys, decode
+from .validation import decode_local
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
@@ -148,14 +148,7 @@ class IntrospectView(IntrospectTokenView):
         except jose.InvalidToken:
             return JsonResponse(data)  # an opaque token: DOT's answer is all there is
         try:
-            _, claims = decode(
-                token_value,
-                LocalKeys(),
-                allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
-                issuer=oidc_settings.ISSUER,
-                audience=None,
-                leeway=0,
-            )
+            _, claims = decode_local(token_value, leeway=0)
         except jose.InvalidToken:
             # A stored JWT whose key was revoked (or that no longer verifies) is not active.
             return JsonResponse({"active": False})
