@@ -11,6 +11,7 @@ import secrets
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import hypothesis
 import jwt
 import pytest
 from django.test import Client
@@ -500,3 +501,27 @@ def test_consent_form_post_still_requires_csrf(consent_app, user):
     response = browser.post("/o/authorize/", {**query, "allow": "Authorize", "csrfmiddlewaretoken": "forged"})
     assert response.status_code == 403
     assert get_access_token_model().objects.count() == 0
+
+
+@hypothesis.settings(
+    max_examples=40, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(hint=hypothesis.strategies.text(min_size=1, max_size=200).filter(str.strip))
+def test_fuzzed_id_token_hints_never_log_in_and_never_500(client, app, user, hint):
+    client.force_login(user)
+    response = client.get(
+        "/o/authorize/",
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": REDIRECT,
+            "scope": "openid",
+            "prompt": "none",
+            "id_token_hint": hint,
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        },
+    )
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert "code=" not in response["Location"]

@@ -8,6 +8,7 @@ import time
 import uuid
 from html.parser import HTMLParser
 
+import hypothesis
 import jwt as pyjwt
 import pytest
 import requests
@@ -803,3 +804,24 @@ def test_accepted_audiences(settings):
     assert at_revoke == at_token | {"https://testserver/o/revoke_token/", "https://testserver/o/revoke_token"}
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": ""}
     assert accepted_audiences(SimpleNamespace(uri="/o/token/")) == set()
+
+
+@hypothesis.settings(
+    max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(
+    junk=hypothesis.strategies.one_of(
+        hypothesis.strategies.text(max_size=300),
+        hypothesis.strategies.lists(
+            hypothesis.strategies.text(
+                alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=40
+            ),
+            min_size=1,
+            max_size=6,
+        ).map(".".join),
+    )
+)
+def test_fuzzed_assertions_are_invalid_client_never_500(client, jwt_client, junk):
+    response = token_request(client, with_assertion(junk, client_id=jwt_client.client_id))
+    assert response.status_code in (400, 401), response.content
+    assert "access_token" not in response.json()
