@@ -45,19 +45,18 @@ def authorize(client, application, scope="openid", **extra) -> tuple[str, str]:
     return query["code"][0], verifier
 
 
+def exchange_code(client, application, code: str, verifier: str, secret=CLIENT_SECRET):
+    """POST the authorization code (with its PKCE verifier) to /o/token/; returns the response."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    return client.post(
+        "/o/token/", {**data, "code_verifier": verifier}, **basic(application.client_id, secret)
+    )
+
+
 def code_flow(client, application, user, scope="openid", secret=CLIENT_SECRET, **extra) -> dict:
     client.force_login(user)
     code, verifier = authorize(client, application, scope, **extra)
-    response = client.post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        },
-        **basic(application.client_id, secret),
-    )
+    response = exchange_code(client, application, code, verifier, secret)
     assert response.status_code == 200, response.content
     return response.json()
 

@@ -16,9 +16,8 @@ django.setup()
 
 from oidc_provider import jose  # noqa: E402
 from oidc_provider.client_auth import ClientAuthError, _consume_jti  # noqa: E402
-from oidc_provider.conf import oidc_settings  # noqa: E402
 from oidc_provider.keys import keyring  # noqa: E402
-from oidc_provider.validation import LocalKeys, decode  # noqa: E402
+from oidc_provider.validation import decode_local  # noqa: E402
 
 
 def main() -> None:
@@ -28,13 +27,7 @@ def main() -> None:
             answer = " ".join(sorted(keyring().keys))
         elif command == "validate":
             try:
-                _, claims = decode(
-                    arg,
-                    LocalKeys(),
-                    allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
-                    issuer=oidc_settings.ISSUER,
-                    audience=None,
-                )
+                _, claims = decode_local(arg)
                 answer = f"ok {claims['sub']}"
             except jose.InvalidToken as exc:
                 answer = f"invalid {exc}"

@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from .factories import ApplicationFactory, ClientCredentialsApplicationFactory, UserFactory
-from .oauth import REDIRECT_URI, authorize, basic, code_flow
+from .oauth import authorize, basic, code_flow, exchange_code
 
 THREADS = 6
 
@@ -38,16 +38,7 @@ def active(token) -> bool:
 
 
 def exchange(app, code, verifier):
-    return Client().post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        },
-        **basic(app.client_id),
-    )
+    return exchange_code(Client(), app, code, verifier)
 
 
 def refresh(app, token):

@@ -7,22 +7,15 @@ import pytest
 from django.db import connection, connections
 
 from oidc_provider import jose, keys
-from oidc_provider.conf import oidc_settings
 from oidc_provider.models import SigningKey
-from oidc_provider.validation import LocalKeys, decode
+from oidc_provider.validation import decode_local
 
 from .factories import ClientCredentialsApplicationFactory
 from .oauth import client_credentials
 
 
 def validate(token):
-    return decode(
-        token,
-        LocalKeys(),
-        allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
-        issuer=oidc_settings.ISSUER,
-        audience=None,
-    )
+    return decode_local(token)
 
 
 @pytest.mark.django_db(transaction=True)

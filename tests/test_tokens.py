@@ -16,7 +16,7 @@ from .factories import (
     ClientProfileFactory,
     UserFactory,
 )
-from .oauth import REDIRECT_URI, authorize, basic, client_credentials, code_flow, verify
+from .oauth import authorize, basic, client_credentials, code_flow, exchange_code, verify
 
 pytestmark = pytest.mark.django_db
 API = "https://api.example.com"
@@ -163,16 +163,7 @@ def test_hs256_with_hashed_secret_is_refused_cleanly(client):
     user = UserFactory()
     client.force_login(user)
     code, verifier = authorize(client, app)
-    response = client.post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        },
-        **basic(app.client_id),
-    )
+    response = exchange_code(client, app, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "unauthorized_client"
 
 
