@@ -42,6 +42,24 @@ def _redeemed_key(code: str) -> str:
     return "oidc_provider:code-redeemed:" + hashlib.sha256(code.encode()).hexdigest()
 
 
+def code_grant(code: str, request: Any) -> Any:
+    """The grant row for ``code``, read once per token request.
+
+    DOT reads it again with ``.get()`` in get_code_challenge(_method) and confirm_redirect_uri:
+    a parallel redemption that deleted it in between turned those into a 500. A code gone by
+    now was used (or expired and was cleared): ``invalid_grant``.
+    """
+    grant = getattr(request, "oidc_grant", None)
+    if grant is None or grant.code != code:
+        grant = get_grant_model().objects.filter(code=code, application=request.client).first()
+        if grant is None:
+            raise errors.InvalidGrantError(
+                "The authorization code is invalid or was already used.", request=request
+            )
+        request.oidc_grant = grant
+    return grant
+
+
 def claim_code(request: Any, access_token: Any) -> None:
     """Delete the grant inside the token transaction; a second redemption fails (RFC 6749 §4.1.2).
 

@@ -109,6 +109,15 @@ class OIDCValidator(OAuth2Validator):
         authn.load_for_code(code, request)
         return True
 
+    def get_code_challenge(self, code, request) -> str | None:
+        return grants.code_grant(code, request).code_challenge or None
+
+    def get_code_challenge_method(self, code, request) -> str | None:
+        return grants.code_grant(code, request).code_challenge_method or None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
+        return grants.code_grant(code, request).redirect_uri_allowed(redirect_uri)
+
     def validate_silent_login(self, request: Any) -> bool:
         # oauthlib's request has no session; views.AuthorizationView answers
         # login_required before validation when nobody is logged in (check E060).

@@ -6,9 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from oauth2_provider.models import get_access_token_model, get_grant_model
+
+from oidc_provider.validators import OIDCValidator
 
 from .factories import ApplicationFactory, ClientCredentialsApplicationFactory, UserFactory
 from .oauth import authorize, basic, code_flow, exchange_code
+
+AccessToken, Grant = get_access_token_model(), get_grant_model()
 
 THREADS = 6
 
@@ -73,6 +78,28 @@ def test_same_code_redeemed_at_once_succeeds_once(rsa_key):
     assert all(r.json()["error"] == "invalid_grant" for r in responses if r.status_code == 400)
     winner = next(r for r in responses if r.status_code == 200).json()
     assert not active(winner["access_token"])  # the code was used more than once
+
+
+@pytest.mark.django_db
+def test_code_redeemed_by_a_parallel_request_mid_validation_is_invalid_grant(rsa_key, monkeypatch):
+    """The interleaving above, made deterministic: the winner deletes the grant just after
+    this request's validate_code read it (DOT's later .get() calls made that a 500)."""
+    app, user = ApplicationFactory(), UserFactory()
+    browser = Client()
+    browser.force_login(user)
+    code, verifier = authorize(browser, app, scope="openid read")
+    validate_code = OIDCValidator.validate_code
+
+    def validate_then_lose_the_race(self, *args, **kwargs):
+        valid = validate_code(self, *args, **kwargs)
+        Grant.objects.filter(code=code).delete()
+        return valid
+
+    monkeypatch.setattr(OIDCValidator, "validate_code", validate_then_lose_the_race)
+    response = exchange(app, code, verifier)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
+    assert not AccessToken.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
