@@ -143,14 +143,13 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# "-_" become the standard alphabet; "+/=" become "*", which the strict decoder refuses.
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
 _PADDING = (b"", b"", b"==", b"=")
 
 
 def b64decode(data: str) -> bytes:
     """Strict base64url without padding (RFC 7515 §2); raises InvalidToken."""
-    if "+" in data or "/" in data or "=" in data or len(data) % 4 == 1:
-        raise InvalidToken("Malformed token encoding.")
     try:
         raw = data.encode("ascii").translate(_TO_STANDARD) + _PADDING[len(data) % 4]
         return binascii.a2b_base64(raw, strict_mode=True)
@@ -196,14 +195,27 @@ def _parse_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-@dataclass(frozen=True)
 class Unverified:
-    """The parts of a compact JWS before its signature is checked."""
+    """The parts of a compact JWS before its signature is checked.
 
-    header: dict[str, Any]
-    payload: bytes
-    signing_input: bytes
-    signature: bytes
+    The signature is decoded only when it is checked: a token already verified skips both.
+    """
+
+    __slots__ = ("_signature_b64", "header", "payload", "token")
+
+    def __init__(self, token: str, header: dict[str, Any], payload: bytes, signature_b64: str) -> None:
+        self.token = token
+        self.header = header
+        self.payload = payload
+        self._signature_b64 = signature_b64
+
+    @property
+    def signing_input(self) -> bytes:
+        return self.token[: self.token.rindex(".")].encode("ascii")
+
+    @property
+    def signature(self) -> bytes:
+        return b64decode(self._signature_b64)
 
     def claims(self) -> dict[str, Any]:
         return _parse_object(self.payload)
@@ -224,11 +236,9 @@ def parse(token: str | bytes, *, max_size: int = 8192) -> Unverified:
         raise InvalidToken("Malformed token: expected a signed JWT.")
     header_b64, payload_b64, signature_b64 = parts
     header = _parse_header(header_b64)
-    payload = b64decode(payload_b64)
-    signature = b64decode(signature_b64)
-    if not signature:
+    if not signature_b64:
         raise InvalidToken("Token is not signed.")
-    return Unverified(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+    return Unverified(token, header, b64decode(payload_b64), signature_b64)
 
 
 # Tokens signed by one key share their header byte for byte: parse each distinct one once.
@@ -257,6 +267,19 @@ def _parse_header(header_b64: str) -> dict[str, Any]:
     return dict(header)
 
 
+# Signatures already checked, by token: each maps to the key object that verified it. A token is
+# presented on every request of its lifetime; checking its signature once per process is enough
+# because a hit still needs the same key object, found again for this token's kid: a key that
+# was revoked, retired past its window or refetched is a miss. Claims are parsed and checked on
+# every call. Bounded, so a flood of valid tokens only costs misses.
+_verified: dict[str, Any] = {}
+VERIFIED_CACHE_SIZE = 4096
+
+
+def clear_verified_cache() -> None:
+    _verified.clear()
+
+
 def verify_signature(
     unverified: Unverified, key: Any, key_alg: str, allowed_algs: Iterable[str]
 ) -> dict[str, Any]:
@@ -268,6 +291,10 @@ def verify_signature(
     algorithm = ALGORITHMS[alg]
     if not algorithm.key_matches(key):
         raise InvalidToken("Token algorithm is not accepted for this key.")
-    if not algorithm.verify(key, unverified.signature, unverified.signing_input):
-        raise InvalidToken("Token signature is invalid.")
+    if _verified.get(unverified.token) is not key:
+        if not algorithm.verify(key, unverified.signature, unverified.signing_input):
+            raise InvalidToken("Token signature is invalid.")
+        if len(_verified) >= VERIFIED_CACHE_SIZE:
+            _verified.clear()
+        _verified[unverified.token] = key
     return unverified.claims()

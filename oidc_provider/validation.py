@@ -41,6 +41,10 @@ def _keyring() -> Any:
     return keyring()
 
 
+REQUIRED_CLAIMS = ("iss", "exp", "aud", "sub", "iat", "jti")
+STRING_CLAIMS = ("iss", "sub", "jti", "client_id", "scope")
+
+
 def _numeric(claims: dict[str, Any], name: str, required: bool) -> float | None:
     value = claims.get(name)
     if value is None:
@@ -62,7 +66,7 @@ def decode(
     typ: frozenset[str] | None = ACCESS_TOKEN_TYPES,
     leeway: int = 30,
     max_size: int = 8192,
-    require: Iterable[str] = ("iss", "exp", "aud", "sub", "iat", "jti"),
+    require: Iterable[str] = REQUIRED_CLAIMS,
     check_exp: bool = True,
     require_kid: bool = True,
     now: Callable[[], float] = time.time,
@@ -80,8 +84,7 @@ def decode(
     found = keys.get(kid)
     if found is None:
         raise InvalidToken("Token is signed by an unknown key.")
-    key, key_alg = found
-    claims = verify_signature(unverified, key, key_alg, allowed_algs)
+    claims = verify_signature(unverified, found[0], found[1], allowed_algs)
 
     for name in require:
         if name not in claims:
@@ -89,10 +92,13 @@ def decode(
     if issuer is not None and claims.get("iss") != issuer:
         raise InvalidToken("Token issuer is not accepted.")
     if audience is not None:
-        expected = {audience} if isinstance(audience, str) else set(audience)
+        expected = (audience,) if isinstance(audience, str) else audience
         aud = claims.get("aud")
-        values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if not any(isinstance(v, str) and v in expected for v in values):
+        if isinstance(aud, str):
+            accepted = aud in expected
+        else:
+            accepted = isinstance(aud, list) and any(isinstance(v, str) and v in expected for v in aud)
+        if not accepted:
             raise InvalidToken("Token audience is not accepted.")
     current = now()
     exp = _numeric(claims, "exp", "exp" in require)
@@ -104,8 +110,8 @@ def decode(
     iat = _numeric(claims, "iat", "iat" in require)
     if iat is not None and iat > current + leeway:
         raise InvalidToken("Token was issued in the future.")
-    for name in ("iss", "sub", "jti", "client_id", "scope"):
-        if name in claims and not isinstance(claims[name], str):
+    for name in STRING_CLAIMS:  # present means a string: null is not one
+        if not isinstance(claims.get(name, ""), str):
             raise InvalidToken(f"Token claim {name} is not a string.")
     return header, claims
 

@@ -114,6 +114,29 @@ def test_revoked_and_purged_keys_stop_validating_at_once(rs, django_capture_on_c
         validate(token)
 
 
+def test_a_token_seen_before_is_checked_again_in_full(rs, monkeypatch):
+    """The signature is checked once per token and key object; everything else on every use."""
+    checked = []
+    verify = jose.Algorithm.verify
+    monkeypatch.setattr(jose.Algorithm, "verify", lambda *a: checked.append(1) or verify(*a))
+    token = mint(rs, exp=int(time.time()) + 60)
+    validate(token)
+    validate(token)
+    assert len(checked) == 1
+    head, payload, signature = token.split(".")
+    with pytest.raises(jose.InvalidToken, match="signature is invalid"):
+        validate(f"{head}.{payload}.{signature[:-4]}AAAA")
+    with pytest.raises(jose.InvalidToken, match="expired"):
+        decode(token, LocalKeys(), allowed_algs=["RS256"], issuer=ISSUER, audience=API, now=lambda: 2e10)
+    with pytest.raises(jose.InvalidToken, match="audience"):
+        decode(token, LocalKeys(), allowed_algs=["RS256"], issuer=ISSUER, audience="https://other.example")
+    with pytest.raises(jose.InvalidToken, match="not accepted for this key"):
+        decode(token, LocalKeys(), allowed_algs=["ES256"], issuer=ISSUER, audience=API)
+    keys.clear_local_cache()  # a reloaded key ring has new key objects: checked again
+    validate(token)
+    assert len(checked) == 3
+
+
 @pytest.mark.parametrize("kid", ["../../etc/passwd", "' OR 1=1 --", "x" * 5000, "", None, 7, ["a"]])
 def test_hostile_kid_values(rs, kid, django_assert_num_queries):
     keys.keyring()
@@ -171,6 +194,13 @@ def test_id_token_is_not_an_access_token(rs):
 def test_claim_checks(rs, over, message):
     with pytest.raises(jose.InvalidToken, match=message):
         validate(mint(rs, **over))
+
+
+@pytest.mark.parametrize("name", ["iss", "sub", "jti", "client_id", "scope"])
+def test_null_string_claims_are_refused(rs, name, monkeypatch):
+    monkeypatch.setattr(jose.Unverified, "claims", lambda self: {**claims(), name: None})
+    with pytest.raises(jose.InvalidToken, match=r"not a string|issuer"):
+        validate(mint(rs))
 
 
 def test_expiry_inside_the_leeway_is_accepted(rs):
