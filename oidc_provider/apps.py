@@ -10,8 +10,8 @@ class OIDCProviderConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        # Register system checks, key-cache receivers and the login-time receiver.
-        from . import authn, checks, keys  # noqa: F401
+        # Register system checks, the key and profile cache receivers and the login-time receiver.
+        from . import authn, checks, keys, profiles  # noqa: F401
 
         if not apps.is_installed("oauth2_provider"):
             return  # reported by check oidc_provider.E001

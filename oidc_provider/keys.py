@@ -12,13 +12,11 @@ import hashlib
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.signals import post_delete, post_save
@@ -26,7 +24,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from jwcrypto import jwk
 
-from . import encryption
+from . import encryption, stamps
 from .conf import oidc_settings
 from .jose import ALGORITHMS
 from .models import ClientProfile, SigningKey
@@ -300,19 +298,6 @@ _ring: KeyRing | None = None
 _fresh_until = 0.0
 
 
-def _cache():
-    return caches[oidc_settings.CACHE_ALIAS]
-
-
-def _shared_version() -> str:
-    cache = _cache()
-    version = cache.get(VERSION_CACHE_KEY)
-    if version is None:
-        cache.add(VERSION_CACHE_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_CACHE_KEY) or "unset"
-    return version
-
-
 def _load(version: str) -> KeyRing:
     now = timezone.now()
     ring = KeyRing(version=version)
@@ -338,7 +323,7 @@ def keyring() -> KeyRing:
     if ring is not None and time.monotonic() < _fresh_until:
         return ring
     with _lock:
-        version = _shared_version()
+        version = stamps.current(VERSION_CACHE_KEY)
         if _ring is None or _ring.version != version or time.time() >= _ring.valid_until:
             _ring = _load(version)
         # Look at the shared stamp again after the interval, or when a retired key expires.
@@ -350,7 +335,7 @@ def keyring() -> KeyRing:
 def invalidate() -> None:
     """Tell every process (through the shared cache) and this one that keys changed."""
     global _ring
-    _cache().set(VERSION_CACHE_KEY, uuid.uuid4().hex, None)
+    stamps.bump(VERSION_CACHE_KEY)
     _ring = None
 
 

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
-from oidc_provider import jose, keys
+from oidc_provider import jose, keys, profiles, stamps
 from oidc_provider.models import ClientProfile
 
 from .factories import (
@@ -275,3 +277,30 @@ def test_rfc_8414_metadata(client):
     assert data["issuer"] == "https://testserver/o"
     assert data["jwks_uri"] == "https://testserver/o/.well-known/jwks.json"
     assert "client_credentials" in data["grant_types_supported"]
+
+
+def test_client_profiles_are_read_once_per_process_and_change(
+    client, jwks, django_capture_on_commit_callbacks
+):
+    app = ClientCredentialsApplicationFactory()
+    ClientProfileFactory(application=app, access_token_lifetime=120)
+    assert client_credentials(client, app)["expires_in"] == 120
+    with CaptureQueriesContext(connection) as queries:
+        client_credentials(client, app)
+    assert not [q for q in queries.captured_queries if "clientprofile" in q["sql"]]
+
+    # A change saved in this process applies at once; other processes learn it after commit.
+    stamp = stamps.current(profiles.VERSION_CACHE_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        profile = ClientProfile.objects.get(application=app)
+        profile.access_token_lifetime = 60
+        profile.save()
+        assert client_credentials(client, app)["expires_in"] == 60
+    assert stamps.current(profiles.VERSION_CACHE_KEY) != stamp
+    assert client_credentials(client, app)["expires_in"] == 60
+
+    # A change made by another process (no signal here): seen once the shared stamp moves.
+    ClientProfile.objects.filter(application=app).update(access_token_lifetime=30)
+    assert client_credentials(client, app)["expires_in"] == 60
+    stamps.bump(profiles.VERSION_CACHE_KEY)
+    assert client_credentials(client, app)["expires_in"] == 30
