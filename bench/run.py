@@ -1,8 +1,9 @@
 """Benchmarks: every figure is measured in the same run as its baseline and printed as a ratio.
 
-    .venv/bin/python bench/run.py [--rounds 7] [--n 300] [--only drf,token,code,jwks,scale]
+    .venv/bin/python bench/run.py [--rounds 7] [--n 300] [--only drf,token,jwks,scale,rows,server]
 
-Medians over rounds; per-request microseconds; DB queries per request. Plain Python, no server.
+Scenarios 1-5 call Django in this process: medians over rounds, microseconds and DB queries per
+request. Scenario 6 (server) runs gunicorn with 2 workers and wrk (or a Python client) on loopback.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import functools
 import os
 import statistics
 import sys
@@ -27,7 +29,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-ARGS = argparse.Namespace(rounds=7, n=300, only="")
+ARGS = argparse.Namespace(rounds=7, n=300, only="", seconds=3, server_rounds=3)
 
 
 def measure(fn, n: int | None = None, rounds: int | None = None) -> tuple[float, float]:
@@ -46,23 +48,27 @@ def measure(fn, n: int | None = None, rounds: int | None = None) -> tuple[float,
     return statistics.median(samples), queries
 
 
-def measure_all(cases: dict, n: int | None = None) -> dict[str, tuple[float, float]]:
+def measure_all(cases: dict, n: int | None = None, contexts: dict | None = None) -> dict:
     """``measure`` for several cases, interleaved round by round so that drift in the machine's
-    speed (other processes, CPU frequency) hits every case alike."""
+    speed (other processes, CPU frequency) hits every case alike. ``contexts`` maps a case to a
+    context-manager factory entered around its calls (settings that differ between cases)."""
     n = n or ARGS.n
+    contexts = contexts or {}
     queries = {}
+    samples: dict = {name: [] for name in cases}
     for name, fn in cases.items():
-        fn()
-        with CaptureQueriesContext(connection) as ctx:
+        with contexts.get(name, contextlib.nullcontext)():
             fn()
+            with CaptureQueriesContext(connection) as ctx:
+                fn()
         queries[name] = len(ctx.captured_queries)
-    samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(ARGS.rounds):
         for name, fn in cases.items():
-            start = time.perf_counter()
-            for _ in range(n):
-                fn()
-            samples[name].append((time.perf_counter() - start) / n * 1e6)
+            with contexts.get(name, contextlib.nullcontext)():
+                start = time.perf_counter()
+                for _ in range(n):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / n * 1e6)
     return {name: (statistics.median(samples[name]), queries[name]) for name in cases}
 
 
@@ -115,25 +121,9 @@ def token_for(app, client: Client, alg: str | None = None) -> str:
 
 
 def bench_drf():
-    from oauth2_provider.contrib.rest_framework import OAuth2Authentication
-    from rest_framework.permissions import AllowAny
-    from rest_framework.response import Response
-    from rest_framework.views import APIView
-
+    from bench.views import DOTOpaqueView, JWTView, NoAuthenticationView
     from oidc_provider import jose, keys
-    from oidc_provider.contrib.rest_framework.authentication import JWTAccessTokenAuthentication
     from oidc_provider.models import ClientProfile
-
-    def view_with(auth_classes):
-        class View(APIView):
-            authentication_classes = auth_classes
-            permission_classes = [AllowAny]
-
-            def get(self, request):
-                request.auth  # noqa: B018 - authenticate, do not touch the user row
-                return Response({"ok": True})
-
-        return View.as_view()
 
     client = Client()
     opaque = token_for(
@@ -158,10 +148,10 @@ def bench_drf():
         return lambda: (jose.clear_verified_cache(), request())
 
     cases = {
-        "(a) no authentication": call(view_with([])),
-        "(b) DOT OAuth2Authentication, opaque": call(view_with([OAuth2Authentication]), opaque),
+        "(a) no authentication": call(NoAuthenticationView.as_view()),
+        "(b) DOT OAuth2Authentication, opaque": call(DOTOpaqueView.as_view(), opaque),
     }
-    ours = view_with([JWTAccessTokenAuthentication])
+    ours = JWTView.as_view()
     cases["(c) ours, local RS256 JWT"] = call(ours, rs)
     cases["(d) ours, local ES256 JWT"] = call(ours, es)
     cases["(c1) ours, local RS256 JWT, first use"] = first_use(ours, rs)
@@ -180,7 +170,9 @@ def bench_drf():
     results = measure_all(cases)
     # Remote mode is a site-wide setting, so it gets its own interleaved group with its own baseline.
     with remote_mode():
-        remote = measure_all({"(a) no authentication": call(view_with([])), "(e)": call(ours, rs)})
+        remote = measure_all(
+            {"(a) no authentication": call(NoAuthenticationView.as_view()), "(e)": call(ours, rs)}
+        )
     base = results["(a) no authentication"][0]
     label_e = "(e) ours, remote mode, warm JWKS cache, RS256"
     results[label_e] = (remote["(e)"][0] - remote["(a) no authentication"][0] + base, remote["(e)"][1])
@@ -240,92 +232,117 @@ def remote_mode():
 # -- 2. token endpoint ------------------------------------------------------------------------
 
 
-def _token_cases(client, opaque_app, jwt_app, code_opaque, code_jwt, user):
-    from tests.oauth import REDIRECT_URI, basic, pkce
+def _forget_oauthlib_servers() -> None:
+    """DOT keeps one oauthlib server per view class: built under other settings, it must go."""
+    from oauth2_provider.views.mixins import OAuthLibMixin
 
-    def cc(app):
-        headers = basic(app.client_id)
-        return lambda: client.post(
-            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **headers
-        )
+    classes = [OAuthLibMixin]
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        if "_oauthlib_core" in cls.__dict__:
+            del cls._oauthlib_core
 
-    def refresh(app):
-        first = code_round(app, "read")()
-        state = {"token": first["refresh_token"]}
-        headers = basic(app.client_id)
 
-        def call():
-            response = client.post(
-                "/o/token/", {"grant_type": "refresh_token", "refresh_token": state["token"]}, **headers
-            )
-            state["token"] = response.json()["refresh_token"]
+@contextlib.contextmanager
+def provider_settings(oauth2_provider: dict | None = None, **oidc_provider):
+    """The token endpoint's settings for one case: DOT's and ours, with DOT's servers rebuilt."""
+    from django.conf import settings
+    from django.test import override_settings
 
-        return call
+    overrides = {"OIDC_PROVIDER": {**settings.OIDC_PROVIDER, **oidc_provider}}
+    if oauth2_provider is not None:
+        overrides["OAUTH2_PROVIDER"] = oauth2_provider
+    with override_settings(**overrides):
+        _forget_oauthlib_servers()
+        try:
+            yield
+        finally:
+            _forget_oauthlib_servers()
 
-    def code_round(app, scope):
-        browser = Client()
-        browser.force_login(user)
-        headers = basic(app.client_id)
 
-        def call():
-            verifier, challenge = pkce()
-            params = {
-                "response_type": "code",
-                "client_id": app.client_id,
-                "redirect_uri": REDIRECT_URI,
-                "scope": scope,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-            location = browser.get("/o/authorize/", params)["Location"]
-            code = location.split("code=")[1].split("&")[0]
-            data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
-            return client.post("/o/token/", {**data, "code_verifier": verifier}, **headers).json()
+@functools.cache
+def _stock_rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-        return call
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
+
+
+def stock_dot():
+    """django-oauth-toolkit as it ships: its validator, generator, server class and views (/dot/),
+    opaque access tokens and its own RS256 ID tokens (OIDC_RSA_PRIVATE_KEY)."""
+    from django.conf import settings
+
+    ours = settings.OAUTH2_PROVIDER
+    stock = {name: ours[name] for name in ("OIDC_ENABLED", "PKCE_REQUIRED", "SCOPES", "DEFAULT_SCOPES")}
+    return provider_settings({**stock, "OIDC_RSA_PRIVATE_KEY": _stock_rsa_pem()})
+
+
+def _token_cases(prefix: str, cc_app, code_app, user) -> dict:
+    """client_credentials, refresh_token and a full authorize + code exchange against ``prefix``."""
+    from tests.oauth import authorize, basic, exchange_code
+
+    client = Client()
+    browser = Client()
+    browser.force_login(user)
+    token_url = f"{prefix}/token/"
+
+    def code_round():
+        code, verifier = authorize(browser, code_app, "openid read", prefix=prefix)
+        response = exchange_code(client, code_app, code, verifier, prefix=prefix)
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    cc_headers, code_headers = basic(cc_app.client_id), basic(code_app.client_id)
+    state = {"refresh_token": code_round()["refresh_token"]}
+
+    def cc():
+        data = {"grant_type": "client_credentials", "scope": "read"}
+        assert client.post(token_url, data, **cc_headers).status_code == 200
+
+    def refresh():
+        data = {"grant_type": "refresh_token", "refresh_token": state["refresh_token"]}
+        state["refresh_token"] = client.post(token_url, data, **code_headers).json()["refresh_token"]
 
     return {
-        "client_credentials: DOT opaque": cc(opaque_app),
-        "client_credentials: JWT": cc(jwt_app),
-        "refresh_token: DOT opaque": refresh(code_opaque),
-        "refresh_token: JWT": refresh(code_jwt),
-        "authorize + code exchange (PKCE): DOT opaque, no ID token": code_round(code_opaque, "read"),
-        "authorize + code exchange (PKCE): JWT + ID token": code_round(code_jwt, "openid read"),
+        "client_credentials": cc,
+        "refresh_token": refresh,
+        "authorize + code exchange (PKCE), with ID token": code_round,
     }
 
 
 def bench_token():
-    from django.conf import settings
-    from django.test import override_settings
-
-    from oidc_provider.models import ClientProfile
-
-    opaque = {"access_token_format": ClientProfile.TokenFormat.OPAQUE}
-    client = Client()
-    apps = (
-        make_client("ClientCredentialsApplicationFactory", **opaque),
-        make_client("ClientCredentialsApplicationFactory"),
-        make_client("ApplicationFactory", **opaque),
-        make_client("ApplicationFactory"),
-    )
     from tests.factories import UserFactory
 
     user = UserFactory()
+    dot_apps = (make_client("ClientCredentialsApplicationFactory"), make_client("ApplicationFactory"))
+    our_apps = (make_client("ClientCredentialsApplicationFactory"), make_client("ApplicationFactory"))
     n = max(ARGS.n // 10, 15)
     rows = []
     for alg in ("ES256", "RS256"):
         # ACCESS_TOKEN_ALGORITHM is site-wide: one interleaved group (with its own baseline) per alg.
-        with override_settings(OIDC_PROVIDER={**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}):
-            results = measure_all(_token_cases(client, *apps, user), n=n)
-        labels = list(results)
-        for base_label, label in zip(labels[::2], labels[1::2], strict=True):
-            base = results[base_label][0]
-            rows.append((f"{base_label} ({alg} group)", base, 1.0, results[base_label][1]))
-            rows.append((f"{label} ({alg})", results[label][0], results[label][0] / base, results[label][1]))
+        ours = functools.partial(provider_settings, ACCESS_TOKEN_ALGORITHM=alg)
+        with stock_dot():
+            dot = _token_cases("/dot", *dot_apps, user)
+        with ours():
+            jwt = _token_cases("/o", *our_apps, user)
+        cases = {**{("dot", k): v for k, v in dot.items()}, **{("jwt", k): v for k, v in jwt.items()}}
+        contexts = {key: stock_dot if key[0] == "dot" else ours for key in cases}
+        results = measure_all(cases, n=n, contexts=contexts)
+        for name in dot:
+            base, base_q = results[("dot", name)]
+            us, q = results[("jwt", name)]
+            rows.append((f"{name}: DOT as shipped, opaque ({alg} group)", base, "1.00", base_q))
+            rows.append((f"{name}: ours, JWT {alg}", us, f"{us / base:.2f}", q))
     table(
         "2-3. Token endpoint and authorization code round (per request)",
         rows,
-        ("case", "µs/request", "ratio vs DOT opaque (same group)", "queries"),
+        ("case", "µs/request", "ratio vs DOT (same group)", "queries"),
     )
 
 
@@ -437,12 +454,79 @@ def bench_scale():
     table("5a. Validation cost vs number of keys", rows, ("case", "µs/token", "ratio vs first", "queries"))
 
 
+# -- 6. a real server -------------------------------------------------------------------------
+
+
+def bench_server():
+    """gunicorn with 2 workers on loopback; requests/second, median of interleaved rounds."""
+    import base64
+
+    from bench import server
+    from oidc_provider.models import ClientProfile
+    from tests.factories import CLIENT_SECRET
+
+    client = Client()
+    opaque_app = make_client(
+        "ClientCredentialsApplicationFactory", access_token_format=ClientProfile.TokenFormat.OPAQUE
+    )
+    jwt_app = make_client("ClientCredentialsApplicationFactory")
+    bearer = {
+        "DOT opaque": token_for(opaque_app, client),
+        "JWT RS256": token_for(jwt_app, client, "RS256"),
+        "JWT ES256": token_for(jwt_app, client, "ES256"),
+    }
+
+    def basic(app):
+        raw = f"{app.client_id}:{CLIENT_SECRET}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    body = "grant_type=client_credentials&scope=read"
+    cases = {
+        "API, no authentication": ("/api/none", {}, None),
+        "API, DOT OAuth2Authentication, opaque": (
+            "/api/dot",
+            {"Authorization": f"Bearer {bearer['DOT opaque']}"},
+            None,
+        ),
+        "API, ours, JWT RS256": ("/api/jwt", {"Authorization": f"Bearer {bearer['JWT RS256']}"}, None),
+        "API, ours, JWT ES256": ("/api/jwt", {"Authorization": f"Bearer {bearer['JWT ES256']}"}, None),
+        "token endpoint, client_credentials, DOT opaque": ("/o/token/", basic(opaque_app), body),
+        "token endpoint, client_credentials, JWT RS256": ("/o/token/", basic(jwt_app), body),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    errors = dict.fromkeys(cases, 0)
+    with server.gunicorn(connection.settings_dict["NAME"]) as url:
+        for path, headers, data in cases.values():
+            server.load(url + path, 1, headers, data)  # warm both workers (key ring, connections)
+        for _ in range(ARGS.server_rounds):
+            for name, (path, headers, data) in cases.items():
+                rps, failed = server.load(url + path, ARGS.seconds, headers, data)
+                samples[name].append(rps)
+                errors[name] += failed
+    rps = {name: statistics.median(values) for name, values in samples.items()}
+    api_base, token_base = (
+        rps["API, no authentication"],
+        rps["token endpoint, client_credentials, DOT opaque"],
+    )
+    rows = [
+        (name, value, value / (token_base if name.startswith("token") else api_base), errors[name])
+        for name, value in rps.items()
+    ]
+    table(
+        f"6. gunicorn, 2 workers, {server.load_generator()} on loopback, 8 connections "
+        f"({ARGS.server_rounds} rounds x {ARGS.seconds} s per case)",
+        rows,
+        ("case", "requests/s", "ratio vs baseline", "non-2xx"),
+    )
+
+
 SCENARIOS = {
     "drf": bench_drf,
     "token": bench_token,
     "jwks": bench_jwks,
     "scale": bench_scale,
     "rows": bench_rows,
+    "server": bench_server,
 }
 
 
@@ -453,6 +537,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--only", default="")
+    parser.add_argument("--seconds", type=int, default=3, help="load per case and round (scenario 6)")
+    parser.add_argument("--server-rounds", type=int, default=3)
     parser.parse_args(namespace=ARGS)
     setup_test_environment()
     setup_data()

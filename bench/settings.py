@@ -1,7 +1,25 @@
 """Benchmark settings: the test settings; bench/run.py creates and drops its own test database."""
 
+import os
+import tempfile
+
 from tests.settings import *  # noqa: F403
+from tests.settings import DATABASES
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
 LOGGING = {"version": 1, "disable_existing_loggers": True}
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory: scenario 6's server processes open the same database. WAL and
+    # synchronous=NORMAL are the usual production choice for Django on SQLite.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"oidc_provider_bench_{os.getpid()}.sqlite3")
+    }
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+if "OIDC_TEST_DB_NAME" in os.environ:  # a server worker: the parent's benchmark database
+    DATABASES["default"]["NAME"] = os.environ["OIDC_TEST_DB_NAME"]

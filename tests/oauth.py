@@ -25,7 +25,7 @@ def pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
-def authorize(client, application, scope="openid", **extra) -> tuple[str, str]:
+def authorize(client, application, scope="openid", prefix="/o", **extra) -> tuple[str, str]:
     """Run /o/authorize/ for a logged-in user with a skip-authorization client; returns (code, verifier)."""
     verifier, challenge = pkce()
     params = {
@@ -38,18 +38,18 @@ def authorize(client, application, scope="openid", **extra) -> tuple[str, str]:
         "code_challenge_method": "S256",
         **extra,
     }
-    response = client.get("/o/authorize/", params)
+    response = client.get(f"{prefix}/authorize/", params)
     assert response.status_code == 302, response.content
     query = parse_qs(urlsplit(response["Location"]).query)
     assert query["state"] == ["st4te"], query
     return query["code"][0], verifier
 
 
-def exchange_code(client, application, code: str, verifier: str, secret=CLIENT_SECRET):
+def exchange_code(client, application, code: str, verifier: str, secret=CLIENT_SECRET, prefix="/o"):
     """POST the authorization code (with its PKCE verifier) to /o/token/; returns the response."""
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
     return client.post(
-        "/o/token/", {**data, "code_verifier": verifier}, **basic(application.client_id, secret)
+        f"{prefix}/token/", {**data, "code_verifier": verifier}, **basic(application.client_id, secret)
     )
 
 

@@ -1,0 +1,119 @@
+"""Scenario 6's tools: gunicorn (2 workers) on loopback and a load generator bounded in time.
+
+The load generator is wrk when installed (Debian's ``wrk``), else a small Python client with
+keep-alive connections in threads; the table names which one ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(db_name: str, workers: int = 2) -> Iterator[str]:
+    """Serve bench.wsgi on a free loopback port with ``db_name``; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "OIDC_TEST_DB_NAME": db_name}
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        [*command, "--log-level", "warning", "bench.wsgi:application"], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/api/none")
+                if connection.getresponse().status == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def load_generator() -> str:
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+def load(url: str, seconds: int, headers: dict[str, str], body: str | None = None) -> tuple[float, int]:
+    """(requests per second, responses that were not 2xx) for ``seconds`` of load on ``url``."""
+    if load_generator() == "wrk":
+        return _wrk(url, seconds, headers, body)
+    return _python_client(url, seconds, headers, body)
+
+
+def _wrk(url: str, seconds: int, headers: dict[str, str], body: str | None) -> tuple[float, int]:
+    script = ""
+    if body is not None:
+        script = f'wrk.method = "POST"\nwrk.body = "{body}"\n'
+        headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    try:
+        command = ["wrk", "-t1", "-c8", f"-d{seconds}s", "-s", lua.name, url]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(lua.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return rps, int(errors.group(1)) if errors else 0
+
+
+def _python_client(url: str, seconds: int, headers: dict[str, str], body: str | None) -> tuple[float, int]:
+    host, _, rest = url.removeprefix("http://").partition("/")
+    hostname, port = host.split(":")
+    if body is not None:
+        headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    deadline = time.monotonic() + seconds
+    counts = {"done": 0, "errors": 0}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(hostname, int(port), timeout=10)
+        done = errors = 0
+        while time.monotonic() < deadline:
+            try:
+                connection.request("POST" if body else "GET", "/" + rest, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                errors += not 200 <= response.status < 300
+            except (OSError, http.client.HTTPException):
+                connection.close()  # the server closed the connection (sync workers): reconnect
+                errors += 1
+            done += 1
+        with lock:
+            counts["done"] += done
+            counts["errors"] += errors
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return counts["done"] / seconds, counts["errors"]

@@ -1,0 +1,8 @@
+"""Scenario 6's gunicorn entry point (bench/server.py starts it with the benchmark's database)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+application = get_wsgi_application()
