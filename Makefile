@@ -43,5 +43,17 @@ test-postgres: $(VENV)/.test
 		echo "!! PostgreSQL is NOT reachable at $(PG_URL): ran SQLite only !!"; \
 	fi
 
-bench: $(VENV)/.test
+$(VENV)/.bench: $(VENV)/.test requirements/bench.txt
+	$(PY) -m pip install -q -r requirements/bench.txt
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
+		|| echo "!! wrk could not be installed: scenario 6 uses the bounded Python client"
+	touch $@
+
+# All scenarios on SQLite (a file), then again on PostgreSQL when reachable.
+bench: $(VENV)/.bench
 	$(PY) bench/run.py
+	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		DATABASE_URL=$(PG_URL) $(PY) bench/run.py; \
+	else \
+		echo "!! PostgreSQL is NOT reachable at $(PG_URL): benchmarked SQLite only !!"; \
+	fi

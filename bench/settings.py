@@ -21,5 +21,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-if "OIDC_TEST_DB_NAME" in os.environ:  # a server worker: the parent's benchmark database
+if "OIDC_TEST_DB_NAME" in os.environ:
+    # A server worker (scenario 6): the parent's benchmark database, over persistent
+    # connections as a production server would keep them.
     DATABASES["default"]["NAME"] = os.environ["OIDC_TEST_DB_NAME"]
+    DATABASES["default"]["CONN_MAX_AGE"] = 60

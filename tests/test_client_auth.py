@@ -117,6 +117,15 @@ def test_client_credentials_with_private_key_jwt(
     assert access["client_id"] == jwt_client.client_id
 
 
+def test_client_keys_are_imported_once(client, jwt_client, rsa_client_key):
+    client_jwks._public_key.cache_clear()
+    for _ in range(3):
+        response = token_request(client, with_assertion(assertion(jwt_client.client_id, rsa_client_key)))
+        assert response.status_code == 200, response.content
+    info = client_jwks._public_key.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+
+
 def test_client_id_in_body_must_match(client, jwt_client, rsa_client_key):
     ok = assertion(jwt_client.client_id, rsa_client_key)
     assert token_request(client, with_assertion(ok, client_id=jwt_client.client_id)).status_code == 200
