@@ -187,6 +187,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
             )
             break
+    errors += _check_cache()
     if not oidc_settings.ENCRYPTION_KEYS:
         errors.append(
             checks.Warning(
@@ -197,6 +198,41 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return errors
+
+
+def _check_cache() -> list[checks.CheckMessage]:
+    """Key changes, revocation markers, client settings and assertion jtis travel through this cache."""
+    alias = oidc_settings.CACHE_ALIAS
+    if alias not in settings.CACHES:
+        return [
+            checks.Error(
+                f"OIDC_PROVIDER['CACHE_ALIAS'] is {alias!r}, which names no cache in CACHES.",
+                hint="Name a cache shared by all processes (Redis or Memcached in production).",
+                id="oidc_provider.E025",
+            )
+        ]
+    backend = settings.CACHES[alias].get("BACKEND", "")
+    if backend.endswith(".DummyCache"):
+        return [
+            checks.Error(
+                f"The cache {alias!r} stores nothing: replayed client assertions (RFC 7523 jti) "
+                "cannot be detected and revocation markers are lost.",
+                hint="Use Redis or Memcached (LocMemCache for a single process in development).",
+                id="oidc_provider.E026",
+            )
+        ]
+    if backend.endswith(".LocMemCache") and not settings.DEBUG:
+        return [
+            checks.Warning(
+                f"The cache {alias!r} is local to each process: with several processes, a key's "
+                "rotation or revocation, a client's changed settings, revocation markers and used "
+                "assertion jtis do not reach the others.",
+                hint="Use Redis (django.core.cache.backends.redis.RedisCache) or Memcached when "
+                "more than one process serves the site.",
+                id="oidc_provider.W002",
+            )
+        ]
+    return []
 
 
 @checks.register()

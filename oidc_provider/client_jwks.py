@@ -25,7 +25,7 @@ from .jose import ALGORITHMS, ASYMMETRIC
 
 MAX_JWKS_BYTES = 64 * 1024
 MIN_RSA_BITS = 2048
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+KEY_MEMBERS = ("kty", "crv", "n", "e", "x", "y")  # RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2
 
 
 class KeysUnavailable(Exception):
@@ -109,11 +109,12 @@ def load_key(member: Any, header_alg: str) -> tuple[Any, str] | None:
     alg = member.get("alg", header_alg)
     if alg not in ASYMMETRIC:
         return None
-    public = {k: v for k, v in member.items() if k not in PRIVATE_MEMBERS and k != "key_ops"}
-    try:
-        key = _public_key(json.dumps(public, sort_keys=True))
-    except (TypeError, ValueError):
+    # Only the members that define a public key, and only strings: nothing private, nothing
+    # nested, and one cache entry per key whatever else the client's set carries.
+    public = {name: member[name] for name in KEY_MEMBERS if name in member}
+    if not all(isinstance(value, str) for value in public.values()):
         return None
+    key = _public_key(json.dumps(public, sort_keys=True))
     if key is None or not ALGORITHMS[alg].key_matches(key):
         return None
     if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:

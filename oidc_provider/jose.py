@@ -267,11 +267,12 @@ def _parse_header(header_b64: str) -> dict[str, Any]:
     return dict(header)
 
 
-# Signatures already checked, by token: each maps to the key object that verified it. A token is
-# presented on every request of its lifetime; checking its signature once per process is enough
-# because a hit still needs the same key object, found again for this token's kid: a key that
-# was revoked, retired past its window or refetched is a miss. Claims are parsed and checked on
-# every call. Bounded, so a flood of valid tokens only costs misses.
+# Signatures already checked, by access token: each maps to the key object that verified it. A
+# client presents its token on every request of its lifetime; checking the signature once per
+# process is enough because a hit still needs the same key object, found again for this token's
+# kid: a key that was revoked, retired past its window or refetched is a miss. Claims are parsed
+# and checked on every call. Only callers that ask (``remember=True``: resource servers) use it,
+# never for HMAC keys, and it is bounded, so a flood of valid tokens only costs misses.
 _verified: dict[str, Any] = {}
 VERIFIED_CACHE_SIZE = 4096
 
@@ -281,7 +282,7 @@ def clear_verified_cache() -> None:
 
 
 def verify_signature(
-    unverified: Unverified, key: Any, key_alg: str, allowed_algs: Iterable[str]
+    unverified: Unverified, key: Any, key_alg: str, allowed_algs: Iterable[str], *, remember: bool = False
 ) -> dict[str, Any]:
     """Check the signature with ``key`` (made for ``key_alg``) and return the claims."""
     alg = unverified.header["alg"]
@@ -291,10 +292,12 @@ def verify_signature(
     algorithm = ALGORITHMS[alg]
     if not algorithm.key_matches(key):
         raise InvalidToken("Token algorithm is not accepted for this key.")
-    if _verified.get(unverified.token) is not key:
+    remember = remember and algorithm.kty != "oct"
+    if not remember or _verified.get(unverified.token) is not key:
         if not algorithm.verify(key, unverified.signature, unverified.signing_input):
             raise InvalidToken("Token signature is invalid.")
-        if len(_verified) >= VERIFIED_CACHE_SIZE:
-            _verified.clear()
-        _verified[unverified.token] = key
+        if remember:
+            if len(_verified) >= VERIFIED_CACHE_SIZE:
+                _verified.clear()
+            _verified[unverified.token] = key
     return unverified.claims()

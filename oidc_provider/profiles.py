@@ -1,12 +1,16 @@
 """Per-client settings (ClientProfile), created on demand for clients that predate the app.
 
-Every token request needs its client's profile, so each process keeps the profiles it has read.
-A version stamp in Django's cache (one read per request) tells every process when any profile
-changed; the process that saved it forgets its copies at once.
+Every token request needs its client's profile, so each process keeps the profiles it has read,
+each tagged with the version stamp (in Django's cache, read once per request) it was read under:
+a change saved anywhere bumps the stamp after commit, the saving process forgets its copies at
+once, and no copy is used for longer than ``MAX_AGE`` seconds, which bounds what a change made
+around the signals (``QuerySet.update()``, a data migration) can leave behind. After such a
+change, call ``invalidate()``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db import transaction
@@ -17,10 +21,12 @@ from . import stamps
 from .models import ClientProfile
 
 VERSION_CACHE_KEY = "oidc_provider:client-profiles:version"
+MAX_AGE = 60
 _ON_INSTANCE = "_oidc_provider_profile"  # the profile for this request's Application instance
 
-_profiles: dict[Any, ClientProfile] = {}
-_version: str | None = None
+# (application pk, client_id) -> (stamp it was read under, monotonic time, profile). The
+# client_id guards against a pk reused after a rolled-back insert (SQLite reuses rowids).
+_profiles: dict[tuple[Any, str], tuple[str, float, ClientProfile]] = {}
 
 
 def profile_for(application: Any) -> ClientProfile:
@@ -28,21 +34,24 @@ def profile_for(application: Any) -> ClientProfile:
     profile = application.__dict__.get(_ON_INSTANCE)
     if profile is not None:
         return profile
-    global _version
+    key = (application.pk, application.client_id)
     version = stamps.current(VERSION_CACHE_KEY)
-    if version != _version:
-        _profiles.clear()
-        _version = version
-    profile = _profiles.get(application.pk)
-    if profile is None:
-        profile, _ = ClientProfile.objects.get_or_create(application_id=application.pk)
-        _profiles[application.pk] = profile
+    now = time.monotonic()
+    cached = _profiles.get(key)
+    if cached is not None and cached[0] == version and now - cached[1] < MAX_AGE:
+        profile = cached[2]
+    else:
+        profile, created = ClientProfile.objects.get_or_create(application_id=application.pk)
+        if not created:  # a row created now may still be rolled back with this request
+            _profiles[key] = (version, now, profile)
     application.__dict__[_ON_INSTANCE] = profile
     return profile
 
 
-def clear_local_cache() -> None:
+def invalidate() -> None:
+    """Make every process read client profiles again (after changes that send no signals)."""
     _profiles.clear()
+    stamps.bump(VERSION_CACHE_KEY)
 
 
 @receiver(post_save, sender=ClientProfile)

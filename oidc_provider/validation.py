@@ -5,7 +5,7 @@ id_token_hint and client assertions all call ``decode``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Protocol
 
 from .conf import oidc_settings
@@ -62,16 +62,21 @@ def decode(
     *,
     allowed_algs: Iterable[str],
     issuer: str | None,
-    audience: str | Iterable[str] | None,
+    audience: str | Collection[str] | None,
     typ: frozenset[str] | None = ACCESS_TOKEN_TYPES,
     leeway: int = 30,
     max_size: int = 8192,
     require: Iterable[str] = REQUIRED_CLAIMS,
     check_exp: bool = True,
     require_kid: bool = True,
+    remember: bool = False,
     now: Callable[[], float] = time.time,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Verify a compact JWS and its claims; returns (header, claims) or raises InvalidToken."""
+    """Verify a compact JWS and its claims; returns (header, claims) or raises InvalidToken.
+
+    ``remember``: check each token's signature once per process and key (access tokens that
+    come back with every request; see ``jose.verify_signature``).
+    """
     unverified = parse(token, max_size=max_size)
     header = unverified.header
     if typ is not None and str(header.get("typ", "")).lower() not in typ:
@@ -84,7 +89,7 @@ def decode(
     found = keys.get(kid)
     if found is None:
         raise InvalidToken("Token is signed by an unknown key.")
-    claims = verify_signature(unverified, found[0], found[1], allowed_algs)
+    claims = verify_signature(unverified, found[0], found[1], allowed_algs, remember=remember)
 
     for name in require:
         if name not in claims:

@@ -115,26 +115,34 @@ def test_revoked_and_purged_keys_stop_validating_at_once(rs, django_capture_on_c
 
 
 def test_a_token_seen_before_is_checked_again_in_full(rs, monkeypatch):
-    """The signature is checked once per token and key object; everything else on every use."""
+    """With remember=True the signature is checked once per token and key object; everything
+    else on every use. Without it (the default), every time."""
     checked = []
     verify = jose.Algorithm.verify
     monkeypatch.setattr(jose.Algorithm, "verify", lambda *a: checked.append(1) or verify(*a))
+
+    def check(token, **options):
+        options = {"allowed_algs": ["RS256"], "issuer": ISSUER, "audience": API, **options}
+        return decode(token, LocalKeys(), remember=True, **options)
+
     token = mint(rs, exp=int(time.time()) + 60)
-    validate(token)
-    validate(token)
+    check(token)
+    check(token)
     assert len(checked) == 1
+    validate(token)
+    assert len(checked) == 2
     head, payload, signature = token.split(".")
     with pytest.raises(jose.InvalidToken, match="signature is invalid"):
-        validate(f"{head}.{payload}.{signature[:-4]}AAAA")
+        check(f"{head}.{payload}.{signature[:-4]}AAAA")
     with pytest.raises(jose.InvalidToken, match="expired"):
-        decode(token, LocalKeys(), allowed_algs=["RS256"], issuer=ISSUER, audience=API, now=lambda: 2e10)
+        check(token, now=lambda: 2e10)
     with pytest.raises(jose.InvalidToken, match="audience"):
-        decode(token, LocalKeys(), allowed_algs=["RS256"], issuer=ISSUER, audience="https://other.example")
+        check(token, audience="https://other.example")
     with pytest.raises(jose.InvalidToken, match="not accepted for this key"):
-        decode(token, LocalKeys(), allowed_algs=["ES256"], issuer=ISSUER, audience=API)
+        check(token, allowed_algs=["ES256"])
     keys.clear_local_cache()  # a reloaded key ring has new key objects: checked again
-    validate(token)
-    assert len(checked) == 3
+    check(token)
+    assert len(checked) == 4
 
 
 @pytest.mark.parametrize("kid", ["../../etc/passwd", "' OR 1=1 --", "x" * 5000, "", None, 7, ["a"]])

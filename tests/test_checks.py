@@ -32,7 +32,33 @@ def oidc(settings):
 
 
 def test_test_settings_are_clean():
-    assert [m for m in run_checks() if m.id.startswith("oidc_provider")] == []
+    # W002: the tests' LocMemCache serves one process (test_multiprocess.py uses Redis).
+    found = [m for m in run_checks() if m.id.startswith("oidc_provider") and m.id != "oidc_provider.W002"]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("caches", "debug", "expected"),
+    [
+        ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, False, "W002"),
+        ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, None),
+        ({"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}, True, "E026"),
+        ({"other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, "E025"),
+        (
+            {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}},
+            False,
+            None,
+        ),
+    ],
+)
+def test_cache_shared_by_processes(settings, caches, debug, expected):
+    settings.CACHES, settings.DEBUG = caches, debug
+    found = {
+        i
+        for i in ids(run_checks())
+        if i in {"oidc_provider.W002", "oidc_provider.E025", "oidc_provider.E026"}
+    }
+    assert found == ({f"oidc_provider.{expected}"} if expected else set())
 
 
 def test_check_ids_are_unique_and_each_has_a_hint():

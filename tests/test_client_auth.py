@@ -126,6 +126,17 @@ def test_client_keys_are_imported_once(client, jwt_client, rsa_client_key):
     assert (info.misses, info.hits) == (1, 2)
 
 
+def test_client_key_members_beyond_the_public_key_are_ignored(rsa_client_key):
+    deep = []
+    for _ in range(10_000):
+        deep = [deep]  # json.dumps of this raises RecursionError
+    member = public_jwk(rsa_client_key, "k1")
+    found = client_jwks.load_key({**member, "x5c": ["junk"], "extra": deep}, "RS256")
+    assert found is not None and found[1] == "RS256"
+    assert client_jwks.load_key({**member, "n": deep}, "RS256") is None
+    assert client_jwks.load_key({**member, "e": 65537}, "RS256") is None
+
+
 def test_client_id_in_body_must_match(client, jwt_client, rsa_client_key):
     ok = assertion(jwt_client.client_id, rsa_client_key)
     assert token_request(client, with_assertion(ok, client_id=jwt_client.client_id)).status_code == 200

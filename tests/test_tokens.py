@@ -280,7 +280,7 @@ def test_rfc_8414_metadata(client):
 
 
 def test_client_profiles_are_read_once_per_process_and_change(
-    client, jwks, django_capture_on_commit_callbacks
+    client, jwks, django_capture_on_commit_callbacks, monkeypatch
 ):
     app = ClientCredentialsApplicationFactory()
     ClientProfileFactory(application=app, access_token_lifetime=120)
@@ -304,3 +304,24 @@ def test_client_profiles_are_read_once_per_process_and_change(
     assert client_credentials(client, app)["expires_in"] == 60
     stamps.bump(profiles.VERSION_CACHE_KEY)
     assert client_credentials(client, app)["expires_in"] == 30
+
+    # And at the latest after MAX_AGE seconds, even if the stamp never moved.
+    ClientProfile.objects.filter(application=app).update(access_token_lifetime=45)
+    later = time.monotonic() + profiles.MAX_AGE
+    monkeypatch.setattr(profiles.time, "monotonic", lambda: later)
+    assert client_credentials(client, app)["expires_in"] == 45
+
+
+def test_a_profile_copy_read_under_an_older_stamp_is_never_served(client, jwks, monkeypatch):
+    """Two requests race: the later-starting one read the new row under the new stamp; the other,
+    still holding the old row read under the old stamp, must not serve it afterwards."""
+    app = ClientCredentialsApplicationFactory()
+    ClientProfileFactory(application=app, access_token_lifetime=120)
+    client_credentials(client, app)
+    old_stamp = stamps.current(profiles.VERSION_CACHE_KEY)
+    stale = ClientProfile.objects.get(application=app)
+    ClientProfile.objects.filter(application=app).update(access_token_lifetime=60)
+    profiles.invalidate()
+    assert client_credentials(client, app)["expires_in"] == 60
+    profiles._profiles[(app.pk, app.client_id)] = (old_stamp, time.monotonic(), stale)  # the slow one
+    assert client_credentials(client, app)["expires_in"] == 60

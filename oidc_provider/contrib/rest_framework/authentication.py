@@ -105,6 +105,7 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
                 audience=resource_settings.audience,
                 leeway=oidc_settings.LEEWAY,
                 max_size=oidc_settings.MAX_TOKEN_SIZE,
+                remember=True,
             )
         except InvalidToken as exc:
             self.fail(request, str(exc))
