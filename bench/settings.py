@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from tests.settings import *  # noqa: F403
-from tests.settings import DATABASES
+from tests.settings import DATABASES, OAUTH2_PROVIDER
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
@@ -26,3 +26,11 @@ if "OIDC_TEST_DB_NAME" in os.environ:
     # connections as a production server would keep them.
     DATABASES["default"]["NAME"] = os.environ["OIDC_TEST_DB_NAME"]
     DATABASES["default"]["CONN_MAX_AGE"] = 60
+
+# django-oauth-toolkit exactly as shipped: the baseline of scenarios 2, 3 and 6. BENCH_STOCK_DOT
+# makes a server of scenario 6 run it (no OIDC_RSA_PRIVATE_KEY: its client_credentials need none).
+STOCK_OAUTH2_PROVIDER = {
+    name: OAUTH2_PROVIDER[name] for name in ("OIDC_ENABLED", "PKCE_REQUIRED", "SCOPES", "DEFAULT_SCOPES")
+}
+if os.environ.get("BENCH_STOCK_DOT"):
+    OAUTH2_PROVIDER = STOCK_OAUTH2_PROVIDER

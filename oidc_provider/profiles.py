@@ -1,11 +1,13 @@
 """Per-client settings (ClientProfile), created on demand for clients that predate the app.
 
 Every token request needs its client's profile, so each process keeps the profiles it has read,
-each tagged with the version stamp (in Django's cache, read once per request) it was read under:
-a change saved anywhere bumps the stamp after commit, the saving process forgets its copies at
-once, and no copy is used for longer than ``MAX_AGE`` seconds, which bounds what a change made
-around the signals (``QuerySet.update()``, a data migration) can leave behind. After such a
-change, call ``invalidate()``.
+each tagged with the version stamp (in Django's cache) it was read under. Like the key ring, a
+process looks at the shared stamp at most every ``KEY_CACHE_CHECK_INTERVAL`` seconds (a cache
+read per request would cost more than the query it saves: ~0.35 ms to Redis here). A change saved
+anywhere bumps the stamp after commit and the saving process forgets its copies at once; no copy
+is used for longer than ``MAX_AGE`` seconds, which bounds what a change made around the signals
+(``QuerySet.update()``, a data migration) can leave behind. After such a change, call
+``invalidate()``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import stamps
+from .conf import oidc_settings
 from .models import ClientProfile
 
 VERSION_CACHE_KEY = "oidc_provider:client-profiles:version"
@@ -27,6 +30,16 @@ _ON_INSTANCE = "_oidc_provider_profile"  # the profile for this request's Applic
 # (application pk, client_id) -> (stamp it was read under, monotonic time, profile). The
 # client_id guards against a pk reused after a rolled-back insert (SQLite reuses rowids).
 _profiles: dict[tuple[Any, str], tuple[str, float, ClientProfile]] = {}
+_stamp: tuple[str, float] = ("", 0.0)  # the shared stamp, and until when it is taken as current
+
+
+def _current_version(now: float) -> str:
+    global _stamp
+    version, fresh_until = _stamp
+    if now >= fresh_until:
+        version = stamps.current(VERSION_CACHE_KEY)
+        _stamp = (version, now + oidc_settings.KEY_CACHE_CHECK_INTERVAL)
+    return version
 
 
 def profile_for(application: Any) -> ClientProfile:
@@ -35,8 +48,8 @@ def profile_for(application: Any) -> ClientProfile:
     if profile is not None:
         return profile
     key = (application.pk, application.client_id)
-    version = stamps.current(VERSION_CACHE_KEY)
     now = time.monotonic()
+    version = _current_version(now)
     cached = _profiles.get(key)
     if cached is not None and cached[0] == version and now - cached[1] < MAX_AGE:
         profile = cached[2]
@@ -50,12 +63,19 @@ def profile_for(application: Any) -> ClientProfile:
 
 def invalidate() -> None:
     """Make every process read client profiles again (after changes that send no signals)."""
-    _profiles.clear()
+    clear_local_cache()
     stamps.bump(VERSION_CACHE_KEY)
+
+
+def clear_local_cache() -> None:
+    """Forget this process's copies and its reading of the stamp (tests; after a local change)."""
+    global _stamp
+    _profiles.clear()
+    _stamp = ("", 0.0)
 
 
 @receiver(post_save, sender=ClientProfile)
 @receiver(post_delete, sender=ClientProfile)
 def _profile_changed(**kwargs: Any) -> None:
-    _profiles.clear()
-    transaction.on_commit(lambda: stamps.bump(VERSION_CACHE_KEY))
+    clear_local_cache()
+    transaction.on_commit(invalidate)

@@ -2,6 +2,8 @@
 
 kids              -> the kids in this process's key ring
 validate <token>  -> "ok <sub>" or "invalid <reason>"
+claim <client_id> <jti> -> "accepted" or "replayed"
+lifetime <client_id>    -> the client's access_token_lifetime as this process's profile cache has it
 """
 
 import os
@@ -17,6 +19,7 @@ django.setup()
 from oidc_provider import jose  # noqa: E402
 from oidc_provider.client_auth import ClientAuthError, _consume_jti  # noqa: E402
 from oidc_provider.keys import keyring  # noqa: E402
+from oidc_provider.profiles import profile_for  # noqa: E402
 from oidc_provider.validation import decode_local  # noqa: E402
 
 
@@ -38,6 +41,11 @@ def main() -> None:
                 answer = "accepted"
             except ClientAuthError:
                 answer = "replayed"
+        elif command == "lifetime":
+            from oauth2_provider.models import get_application_model
+
+            application = get_application_model().objects.get(client_id=arg)
+            answer = str(profile_for(application).access_token_lifetime)
         else:
             answer = "unknown command"
         print(answer, flush=True)

@@ -1,4 +1,4 @@
-"""Key changes made in one process reach another through a shared Redis cache."""
+"""Key and client-setting changes made in one process reach another through a shared Redis cache."""
 
 import os
 import subprocess
@@ -9,10 +9,10 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from oidc_provider import keys
+from oidc_provider import keys, profiles
 from oidc_provider.models import SigningKey
 
-from .factories import ClientCredentialsApplicationFactory
+from .factories import ClientCredentialsApplicationFactory, ClientProfileFactory
 from .oauth import client_credentials
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -41,6 +41,7 @@ def shared_cache(settings):
     settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_CACHE_CHECK_INTERVAL": CHECK_INTERVAL}
     caches["default"].clear()
     keys.clear_local_cache()
+    profiles.clear_local_cache()
     yield
     caches["default"].clear()
 
@@ -71,7 +72,7 @@ def peer(shared_cache):
     process.wait(timeout=10)
 
 
-def eventually(check, timeout=CHECK_INTERVAL + 4):
+def eventually(check, timeout=10):  # the peer looks at the stamps every 5 s (the default)
     deadline = time.monotonic() + timeout
     while True:
         if check():
@@ -106,3 +107,12 @@ def test_an_assertion_jti_accepted_in_one_process_is_a_replay_in_the_other(peer)
     _consume_jti("client-1", {"jti": "jti-xyz", "exp": time.time() + 60}, time.time(), None)
     assert peer("claim client-1 jti-xyz") == "replayed"
     assert peer("claim client-2 jti-xyz") == "accepted"  # jti is per client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_profile_saved_in_one_process_reaches_the_other(peer):
+    profile = ClientProfileFactory(access_token_lifetime=120)
+    assert peer(f"lifetime {profile.application.client_id}") == "120"
+    profile.access_token_lifetime = 60
+    profile.save()  # the peer keeps its copy until it sees the shared stamp move
+    assert eventually(lambda: peer(f"lifetime {profile.application.client_id}") == "60")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
 from oidc_provider import jose, keys, profiles, stamps
+from oidc_provider.conf import oidc_settings
 from oidc_provider.models import ClientProfile
 
 from .factories import (
@@ -299,16 +300,19 @@ def test_client_profiles_are_read_once_per_process_and_change(
     assert stamps.current(profiles.VERSION_CACHE_KEY) != stamp
     assert client_credentials(client, app)["expires_in"] == 60
 
-    # A change made by another process (no signal here): seen once the shared stamp moves.
+    # A change made by another process (no signal here): seen once this process looks at the
+    # shared stamp again (every KEY_CACHE_CHECK_INTERVAL seconds) and finds it moved.
+    clock = [time.monotonic()]
+    monkeypatch.setattr(profiles.time, "monotonic", lambda: clock[0])
     ClientProfile.objects.filter(application=app).update(access_token_lifetime=30)
-    assert client_credentials(client, app)["expires_in"] == 60
     stamps.bump(profiles.VERSION_CACHE_KEY)
+    assert client_credentials(client, app)["expires_in"] == 60
+    clock[0] += oidc_settings.KEY_CACHE_CHECK_INTERVAL
     assert client_credentials(client, app)["expires_in"] == 30
 
     # And at the latest after MAX_AGE seconds, even if the stamp never moved.
     ClientProfile.objects.filter(application=app).update(access_token_lifetime=45)
-    later = time.monotonic() + profiles.MAX_AGE
-    monkeypatch.setattr(profiles.time, "monotonic", lambda: later)
+    clock[0] += profiles.MAX_AGE
     assert client_credentials(client, app)["expires_in"] == 45
 
 
