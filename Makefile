@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PG_REACHABLE = $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null
 
 .PHONY: demo test test-sqlite test-postgres lint bench
 
@@ -36,7 +37,7 @@ test-sqlite: $(VENV)/.test
 
 # PostgreSQL when reachable (this machine runs one); said loudly when it is not.
 test-postgres: $(VENV)/.test
-	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	@if $(PG_REACHABLE); then \
 		echo "== PostgreSQL at $(PG_URL): running the suite again (browser tests ran once: the demo uses SQLite)"; \
 		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser"; \
 	else \
@@ -52,7 +53,7 @@ $(VENV)/.bench: $(VENV)/.test requirements/bench.txt
 # All scenarios on SQLite (a file), then again on PostgreSQL when reachable.
 bench: $(VENV)/.bench
 	$(PY) bench/run.py
-	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	@if $(PG_REACHABLE); then \
 		DATABASE_URL=$(PG_URL) $(PY) bench/run.py; \
 	else \
 		echo "!! PostgreSQL is NOT reachable at $(PG_URL): benchmarked SQLite only !!"; \
