@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# $(call debian_package,name,what happens without it): installed from Debian when missing.
+debian_package = command -v $(1) >/dev/null || (apt-get update -qq && apt-get install -y -qq $(1) >/dev/null) \
+	|| echo "!! $(1) could not be installed: $(2)"
 PG_REACHABLE = $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null
 
 .PHONY: demo test test-sqlite test-postgres lint bench
@@ -17,8 +20,7 @@ $(VENV)/.base: requirements/base.txt pyproject.toml
 # Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
 $(VENV)/.test: $(VENV)/.base requirements/test.txt
 	$(PY) -m pip install -q -r requirements/test.txt
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-		|| echo "!! chromium could not be installed: browser tests will skip"
+	@$(call debian_package,chromium,browser tests will skip)
 	touch $@
 
 demo: $(VENV)/.base
@@ -46,8 +48,7 @@ test-postgres: $(VENV)/.test
 
 $(VENV)/.bench: $(VENV)/.test requirements/bench.txt
 	$(PY) -m pip install -q -r requirements/bench.txt
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
-		|| echo "!! wrk could not be installed: scenario 6 uses the bounded Python client"
+	@$(call debian_package,wrk,scenario 6 uses the bounded Python client)
 	touch $@
 
 # All scenarios on SQLite (a file), then again on PostgreSQL when reachable.

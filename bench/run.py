@@ -72,6 +72,10 @@ def measure_all(cases: dict, n: int | None = None, contexts: dict | None = None)
     return {name: (statistics.median(samples[name]), queries[name]) for name in cases}
 
 
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}"
+
+
 def table(title: str, rows: list[tuple], headers: tuple) -> None:
     print(f"\n## {title}\n")
     print("| " + " | ".join(headers) + " |")
@@ -324,14 +328,18 @@ def bench_token():
 
     user = UserFactory()
     opaque = {"access_token_format": ClientProfile.TokenFormat.OPAQUE}
-    apps = {
-        "DOT as shipped, opaque": ("/dot", "ClientCredentialsApplicationFactory", "ApplicationFactory", {}),
-        "ours, opaque format": ("/o", "ClientCredentialsApplicationFactory", "ApplicationFactory", opaque),
-        "ours, JWT": ("/o", "ClientCredentialsApplicationFactory", "ApplicationFactory", {}),
+    setups = {
+        "DOT as shipped, opaque": ("/dot", {}),
+        "ours, opaque format": ("/o", opaque),
+        "ours, JWT": ("/o", {}),
     }
     apps = {
-        name: (prefix, make_client(cc, **profile), make_client(code, **profile))
-        for name, (prefix, cc, code, profile) in apps.items()
+        name: (
+            prefix,
+            make_client("ClientCredentialsApplicationFactory", **profile),
+            make_client("ApplicationFactory", **profile),
+        )
+        for name, (prefix, profile) in setups.items()
     }
     n = max(ARGS.n // 10, 15)
     rows = []
@@ -351,7 +359,7 @@ def bench_token():
             for setup in apps:
                 us, queries = results[grant, setup]
                 label = f"{grant}: {setup}" + (f" {alg}" if setup == "ours, JWT" else f" ({alg} group)")
-                rows.append((label, us, f"{us / base:.2f}", queries))
+                rows.append((label, us, ratio(us, base), queries))
     table(
         "2-3. Token endpoint and authorization code round (per request)",
         rows,
@@ -402,7 +410,7 @@ def bench_rows():
             (
                 f"{target:,} rows: JWT RS256",
                 results["jwt"][0],
-                f"{results['jwt'][0] / base:.2f}",
+                ratio(results["jwt"][0], base),
                 results["jwt"][1],
             )
         )
@@ -428,8 +436,8 @@ def bench_jwks():
     revalidate_us, rq = measure(lambda: client.get("/o/.well-known/jwks.json", HTTP_IF_NONE_MATCH=etag))
     rows += [
         ("cold (key ring reloaded)", cold_us, "1.00", cold_q),
-        ("warm", warm_us, f"{warm_us / cold_us:.2f}", warm_q),
-        ("304 revalidation", revalidate_us, f"{revalidate_us / cold_us:.2f}", rq),
+        ("warm", warm_us, ratio(warm_us, cold_us), warm_q),
+        ("304 revalidation", revalidate_us, ratio(revalidate_us, cold_us), rq),
     ]
     table("4. JWKS endpoint", rows, ("case", "µs/request", "ratio vs cold", "queries"))
 
@@ -465,7 +473,7 @@ def bench_scale():
         us, q = measure(validate)
         base = base or us
         rows.append(
-            (f"validate ES256 with {len(keys.keyring().keys)} published keys", us, f"{us / base:.2f}", q)
+            (f"validate ES256 with {len(keys.keyring().keys)} published keys", us, ratio(us, base), q)
         )
     table("5a. Validation cost vs number of keys", rows, ("case", "µs/token", "ratio vs first", "queries"))
 
@@ -476,11 +484,9 @@ def bench_scale():
 def bench_server():
     """Two gunicorn servers (2 workers each, loaded one at a time): this site, and DOT as shipped
     for the token endpoint baseline; requests/second, median of interleaved rounds."""
-    import base64
-
     from bench import server
     from oidc_provider.models import ClientProfile
-    from tests.factories import CLIENT_SECRET
+    from tests import oauth
 
     client = Client()
     opaque_app = make_client(
@@ -493,8 +499,7 @@ def bench_server():
         return {"Authorization": f"Bearer {token_for(app, client, alg)}"}
 
     def basic(app):
-        raw = f"{app.client_id}:{CLIENT_SECRET}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return {"Authorization": oauth.basic(app.client_id)["HTTP_AUTHORIZATION"]}
 
     body = "grant_type=client_credentials&scope=read"
     # (server, path, headers, body); wrk repeats one request, so the JWT rows send one token
@@ -535,7 +540,7 @@ def bench_server():
     api_base = rps["API, no authentication"]
     token_base = rps["token endpoint, client_credentials: DOT as shipped, opaque"]
     rows = [
-        (name, value, f"{value / (token_base if name.startswith('token') else api_base):.2f}", errors[name])
+        (name, value, ratio(value, token_base if name.startswith("token") else api_base), errors[name])
         for name, value in rps.items()
     ]
     table(
