@@ -316,7 +316,7 @@ def test_client_profiles_are_read_once_per_process_and_change(
     assert client_credentials(client, app)["expires_in"] == 45
 
 
-def test_a_profile_copy_read_under_an_older_stamp_is_never_served(client, jwks, monkeypatch):
+def test_a_profile_copy_read_under_an_older_stamp_is_never_served(client, jwks):
     """Two requests race: the later-starting one read the new row under the new stamp; the other,
     still holding the old row read under the old stamp, must not serve it afterwards."""
     app = ClientCredentialsApplicationFactory()
