@@ -1,5 +1,7 @@
 import json
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from cryptography.fernet import Fernet
@@ -7,10 +9,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
-from oidc_provider import encryption, keys
-from oidc_provider.models import SigningKey
+from oidc_provider import encryption, keys, versions
+from oidc_provider.models import DataVersion, SigningKey
 from oidc_provider.signals import key_rotated
 
 from .factories import ClientProfileFactory, SigningKeyFactory
@@ -163,16 +166,34 @@ def test_change_in_another_process_is_seen_through_the_shared_cache(settings, es
     # Simulate another process: it changes the row and bumps the shared stamp; our ring is untouched.
     SigningKey.objects.filter(pk=es_key.pk).update(state="revoked")
     assert es_key.kid in keys.keyring().keys  # same version: still the cached ring
-    cache.set(keys.VERSION_CACHE_KEY, "bumped-by-other-process", None)
+    cache.set(versions.STAMP_PREFIX + keys.VERSION_NAME, "bumped-by-other-process", None)
     assert es_key.kid not in keys.keyring().keys
 
 
-def test_saving_a_key_bumps_the_shared_version(django_capture_on_commit_callbacks, es_key):
+def test_change_in_another_process_is_seen_through_the_database_without_a_shared_cache(
+    settings, es_key, django_assert_num_queries
+):
+    """LocMemCache: the other process's cache stamp never reaches us; the database counter does."""
+    clock = [time.monotonic()]
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_CACHE_CHECK_INTERVAL": 5}
+    with patch.object(versions.time, "monotonic", lambda: clock[0]):
+        assert es_key.kid in keys.keyring().keys
+        SigningKey.objects.filter(pk=es_key.pk).update(state="revoked")
+        DataVersion.objects.filter(name=keys.VERSION_NAME).update(version=F("version") + 1)
+        with django_assert_num_queries(0):  # within the interval: no query, the old ring
+            assert es_key.kid in keys.keyring().keys
+        clock[0] += 5
+        with django_assert_num_queries(2):  # the version, then the keys
+            assert es_key.kid not in keys.keyring().keys
+
+
+def test_saving_a_key_bumps_the_version_in_its_transaction(django_capture_on_commit_callbacks, es_key):
     keys.keyring()
-    before = cache.get(keys.VERSION_CACHE_KEY)
+    before = versions.read(keys.VERSION_NAME)
     with django_capture_on_commit_callbacks(execute=True):
         keys.revoke(es_key)
-    assert cache.get(keys.VERSION_CACHE_KEY) != before
+    assert versions.read(keys.VERSION_NAME).split(":")[0] != before.split(":")[0]
+    assert cache.get(versions.STAMP_PREFIX + keys.VERSION_NAME) != before.split(":")[1]
     assert es_key.kid not in keys.keyring().keys
 
 
