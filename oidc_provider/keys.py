@@ -205,20 +205,61 @@ def rotate_if_due(alg: str) -> Rotation | None:
 
 
 def retire(key: SigningKey) -> None:
+    """Stop signing with ``key``; a retired active key is replaced by the next one at once."""
     if key.state not in (SigningKey.State.ACTIVE, SigningKey.State.NEXT):
         raise KeyOperationError(f"Key {key.kid} is {key.state}; only next or active keys can be retired.")
     with transaction.atomic():
-        _retire(key, timezone.now())
+        locked = _lock_family(key)
+        if locked.state in (SigningKey.State.ACTIVE, SigningKey.State.NEXT):  # else: a concurrent change won
+            was = locked.state
+            _retire(locked, timezone.now())
+            _replace(locked.algorithm, was)
+    key.refresh_from_db()
 
 
 def revoke(key: SigningKey) -> None:
-    """Compromised: out of the JWKS and the key ring at once; its tokens stop validating."""
-    if key.state == SigningKey.State.REVOKED:
-        return
-    key.state = SigningKey.State.REVOKED
-    key.revoked_at = timezone.now()
-    key.save(update_fields=["state", "revoked_at"])
+    """Compromised: out of the JWKS and the key ring at once; its tokens stop validating.
+
+    Revoking the active key promotes the next one in the same transaction (or generates a key
+    when there is none), so signing never stops; a new next key is published either way.
+    """
+    with transaction.atomic():
+        locked = _lock_family(key)
+        if locked.state == SigningKey.State.REVOKED:
+            key.refresh_from_db()
+            return
+        was = locked.state
+        locked.state = SigningKey.State.REVOKED
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["state", "revoked_at"])
+        _replace(locked.algorithm, was)
+    key.refresh_from_db()
     transaction.on_commit(lambda: key_revoked.send(sender=SigningKey, key=key))
+
+
+def _lock_family(key: SigningKey) -> SigningKey:
+    """Lock the algorithm's next and active rows (as rotate does) and re-read ``key`` under the lock."""
+    list(
+        SigningKey.objects.select_for_update()
+        .filter(algorithm=key.algorithm, state__in=[SigningKey.State.NEXT, SigningKey.State.ACTIVE])
+        .order_by("pk")
+    )
+    return SigningKey.objects.select_for_update().get(pk=key.pk)
+
+
+def _replace(alg: str, state: str) -> None:
+    """After the ``state`` key of ``alg`` left: promote next to active (or generate one), then
+    publish a new next key."""
+    if state == SigningKey.State.ACTIVE:
+        nxt = SigningKey.objects.filter(algorithm=alg, state=SigningKey.State.NEXT).first()
+        if nxt is None:
+            create_key(alg, state=SigningKey.State.ACTIVE)
+        else:
+            nxt.state = SigningKey.State.ACTIVE
+            nxt.activated_at = timezone.now()
+            nxt.save(update_fields=["state", "activated_at"])
+    if state in (SigningKey.State.ACTIVE, SigningKey.State.NEXT):
+        create_key(alg, state=SigningKey.State.NEXT)
 
 
 def prune() -> int:
