@@ -45,6 +45,16 @@ class OIDCValidator(OAuth2Validator):
             return False
         return self.validate_bearer_token(token, scopes, request)
 
+    def validate_bearer_token(self, token: str, scopes: list[str], request: Any) -> bool:
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        user = getattr(request, "user", None)
+        if user is not None and not user.is_active:
+            # A deactivated user's tokens stop working at once (RFC 6750 §3.1 invalid_token).
+            request.oauth2_error = {"error": "invalid_token", "error_description": "The user is inactive."}
+            return False
+        return True
+
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         # Keep AccessToken.expires equal to the JWT's exp (both from one instant).
         exp = getattr(request, "oidc_access_token_exp", None)
@@ -141,9 +151,7 @@ class OIDCValidator(OAuth2Validator):
             try:
                 subjects.append(authn.hint_subject(id_token_hint))
             except jose.InvalidToken:
-                raise errors.InvalidRequestError(
-                    description="id_token_hint is not an ID token issued by this provider.", request=request
-                ) from None
+                raise errors.InvalidRequestError(description=authn.HINT_INVALID, request=request) from None
         user = getattr(request, "user", None)  # None while validating, set when responding
         return user is None or all(s is None or str(s) == str(user.pk) for s in subjects)
 
@@ -189,6 +197,9 @@ class OIDCValidator(OAuth2Validator):
         return claims_for_scopes(request.user, request.scopes)
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
+        if getattr(request, "user", None) is None:
+            # A client_credentials token names no end-user (RFC 6750 §3.1, OIDC Core §5.3.3).
+            raise errors.InvalidTokenError(description="This access token names no user.", request=request)
         # OIDC Core §5.5: plus the claims the authorization asked for in claims.userinfo.
         requested = authn.claims_request_for(getattr(request, "access_token", None))
         wanted = requested_claims(requested, "userinfo")

@@ -232,7 +232,12 @@ class AuthorizationView(DOTAuthorizationView):
             return self.login_redirect()
         if "none" in prompt:
             hint = request.GET.get("id_token_hint")
-            if hint and authn.hint_subject(hint) != str(request.user.pk):
+            try:
+                hint_sub = authn.hint_subject(hint) if hint else None
+            except jose.InvalidToken:
+                # Without openid in scope oauthlib does not look at the hint (OIDC Core §3.1.2.1).
+                return self._error(errors.InvalidRequestError, credentials, application, authn.HINT_INVALID)
+            if hint_sub is not None and hint_sub != str(request.user.pk):
                 return self._error(errors.LoginRequired, credentials, application)
             approval = request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
             if not authn.has_consent(request.user, application, scopes, approval):
