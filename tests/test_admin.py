@@ -209,7 +209,9 @@ def test_unsupported_key_types_and_curves_are_form_errors(admin_client, kind):
         "unknown-curve": _unsupported_curve_pem,
         "rsa-1024": lambda: _pem(rsa.generate_private_key(65537, 1024)),
     }[kind]()
-    response = admin_client.post(f"{KEYS}add/", {"algorithm": "ES256", "state": "next", "private_key_pem": pem})
+    response = admin_client.post(
+        f"{KEYS}add/", {"algorithm": "ES256", "state": "next", "private_key_pem": pem}
+    )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["private_key_pem"]
     assert SigningKey.objects.count() == 0
@@ -224,7 +226,9 @@ def test_a_pasted_private_key_is_never_rendered_back(admin_client, valid_key):
         pem = _pem(ec.generate_private_key(ec.SECP256R1()))
     else:
         pem = _pem(ec.generate_private_key(ec.SECP384R1()))  # not a P-256 key
-    response = admin_client.post(f"{KEYS}add/", {"algorithm": "ES256", "state": "active", "private_key_pem": pem})
+    response = admin_client.post(
+        f"{KEYS}add/", {"algorithm": "ES256", "state": "active", "private_key_pem": pem}
+    )
     assert response.status_code == 200 and response.context["adminform"].form.errors
     body = response.content.decode()
     assert "PRIVATE KEY" not in body
