@@ -29,6 +29,11 @@ from .tokens import authentication_time, sign
 from .validation import decode_local
 
 
+def _active(user: Any) -> bool:
+    """Django's rule (ModelBackend.user_can_authenticate): a user without is_active is active."""
+    return user is None or getattr(user, "is_active", True)
+
+
 class OIDCValidator(OAuth2Validator):
     """Signs with database keys, issues RFC 9068 access tokens, releases claims by scope."""
 
@@ -49,7 +54,7 @@ class OIDCValidator(OAuth2Validator):
         if not super().validate_bearer_token(token, scopes, request):
             return False
         user = getattr(request, "user", None)
-        if user is not None and not user.is_active:
+        if user is not None and not _active(user):
             # A deactivated user's tokens stop working at once (RFC 6750 §3.1 invalid_token).
             request.oauth2_error = {"error": "invalid_token", "error_description": "The user is inactive."}
             return False
@@ -101,6 +106,8 @@ class OIDCValidator(OAuth2Validator):
             return False
         lifetime = profile_for(client).refresh_token_lifetime
         rt = request.refresh_token_instance
+        if not _active(rt.user):
+            return False  # RFC 6749 §5.2 invalid_grant: the resource owner is gone
         if lifetime and rt.created + timedelta(seconds=lifetime) <= timezone.now():
             return False
         authn.load_for_refresh(rt, request)  # OIDC Core §12.2: same auth_time as the first ID token
@@ -116,6 +123,8 @@ class OIDCValidator(OAuth2Validator):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             grants.revoke_tokens_of_code(code)  # RFC 6749 §4.1.2: a reused code revokes its tokens
             return False
+        if not _active(request.user):
+            return False  # deactivated since the code was issued: invalid_grant
         authn.load_for_code(code, request)
         return True
 
