@@ -69,6 +69,7 @@ class ClientProfileForm(forms.ModelForm):
             "client_jwks",
             "client_jwks_uri",
             "allowed_scopes",
+            "introspection_allowed",
         )
         widgets = {"client_jwks": forms.Textarea(attrs={"rows": 6, "cols": 80})}
 
