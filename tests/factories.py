@@ -77,6 +77,9 @@ class SigningKeyFactory(factory.django.DjangoModelFactory):
 class IntrospectorFactory(ClientCredentialsApplicationFactory):
     """A resource server's confidential client that may introspect tokens (RFC 7662)."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     @factory.post_generation
     def _may_introspect(obj, create, extracted, **kwargs):
         if create:
