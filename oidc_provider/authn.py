@@ -19,6 +19,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 
+from .context import issuance
 from .models import AuthenticationContext
 from .validation import decode_local
 
@@ -45,18 +46,25 @@ def session_auth_time(request: Any) -> int | None:
     return int(last_login.timestamp()) if last_login else None
 
 
+#: Longest max_age taken as a number (~317 years); longer strings are refused before int().
+MAX_AGE_DIGITS = 10
+
+
 def parse_max_age(value: str | None) -> int | None:
-    """OIDC Core §3.1.2.1 max_age: non-negative seconds; ValueError otherwise."""
+    """OIDC Core §3.1.2.1 max_age: non-negative seconds; ValueError with a safe message otherwise."""
     if value is None or value == "":
         return None
-    if not value.isascii() or not value.isdigit():
-        raise ValueError("max_age must be a non-negative integer")
+    if not value.isascii() or not value.isdigit() or len(value) > MAX_AGE_DIGITS:
+        raise ValueError("max_age must be a non-negative integer of seconds")
     return int(value)
 
 
 def is_stale(auth_time: int | None, max_age: int) -> bool:
     """True when the last authentication is older than ``max_age`` seconds."""
     return auth_time is None or time.time() - auth_time > max_age
+
+
+HINT_INVALID = "id_token_hint is not an ID token issued by this provider."
 
 
 def hint_subject(id_token_hint: str) -> str:
@@ -99,14 +107,17 @@ def _as_datetime(auth_time: int | None) -> datetime | None:
 def remember_grant(code: str, request: Any) -> None:
     """Store the authorization's auth_time beside the new authorization code."""
     AuthenticationContext.objects.create(
-        code_hash=_code_hash(code), auth_time=_as_datetime(getattr(request, "auth_time", None))
+        # The auth_time credential views.AuthorizationView gives DOT (set on the request).
+        code_hash=_code_hash(code),
+        auth_time=_as_datetime(vars(request).get("auth_time")),
     )
 
 
 def _apply(context: AuthenticationContext | None, request: Any) -> None:
-    request.oidc_context = context
+    state = issuance(request)
+    state.authentication = context
     if context is not None and context.auth_time is not None:
-        request.auth_time = int(context.auth_time.timestamp())
+        state.auth_time = int(context.auth_time.timestamp())
 
 
 def context_for_code(code: str) -> AuthenticationContext | None:
@@ -131,15 +142,14 @@ def load_for_refresh(refresh_token: Any, request: Any) -> None:
 
 def bind_tokens(request: Any) -> None:
     """Attach the context to the access token and refresh token family just issued."""
-    context = getattr(request, "oidc_context", None)
+    state = issuance(request)
+    context = state.authentication
     if context is None:
         return
-    access_token = getattr(request, "oidc_access_token", None)
-    family = getattr(request, "oidc_token_family", None)
-    if access_token is not None:
-        context.access_token = access_token
-    if family is not None:
-        context.token_family = family
+    if state.access_token is not None:
+        context.access_token = state.access_token
+    if state.token_family is not None:
+        context.token_family = state.token_family
     if request.grant_type == "authorization_code":
         context.claims = request.claims if isinstance(request.claims, dict) else {}
     context.save(update_fields=["access_token", "token_family", "claims"])
