@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import OperationalError
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 
@@ -11,6 +13,7 @@ from . import grants
 from .introspection import basic_challenge
 from .tokens import access_token_lifetime
 
+logger = logging.getLogger("oidc_provider.server")
 ERROR_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -43,6 +46,15 @@ class Server(OpenIDServer):
             if isinstance(exc, grants.ReplayDetected):
                 exc.revoke()
             headers, body, status = {**ERROR_HEADERS, **exc.headers}, exc.json, exc.status_code
+        except OperationalError as exc:
+            # A transient database condition (SQLite "database is locked" when workers redeem one
+            # code at once, a PostgreSQL deadlock): nothing was stored; the client may retry.
+            logger.warning("Token request failed on a database error, answered 503: %s", exc)
+            unavailable = errors.CustomOAuth2Error(
+                error="temporarily_unavailable", description="Please retry the request.", status_code=503
+            )
+            headers = {**ERROR_HEADERS, "Retry-After": "1"}
+            body, status = unavailable.json, unavailable.status_code
         if status == 401 and _used_basic(request_headers):
             # RFC 6749 §5.2: the challenge matches the scheme the client used, not oauthlib's Bearer.
             headers = {**headers, "WWW-Authenticate": basic_challenge()}

@@ -10,7 +10,12 @@ from oauth2_provider.models import get_access_token_model, get_grant_model
 
 from oidc_provider.validators import OIDCValidator
 
-from .factories import ApplicationFactory, IntrospectorFactory, UserFactory
+from .factories import (
+    ApplicationFactory,
+    ClientCredentialsApplicationFactory,
+    IntrospectorFactory,
+    UserFactory,
+)
 from .oauth import authorize, basic, code_flow, exchange_code
 
 AccessToken, Grant = get_access_token_model(), get_grant_model()
@@ -131,3 +136,19 @@ def test_sequential_refresh_replay_follows_reuse_protection(settings, rsa_key):
     replay = refresh(app, first["refresh_token"])
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     assert refresh(app, second.json()["refresh_token"]).status_code == 400  # family revoked
+
+
+@pytest.mark.django_db
+def test_a_database_error_while_issuing_is_a_retryable_503_not_a_500(rsa_key, monkeypatch):
+    """SQLite answers "database is locked" when workers redeem one code at once (default locking)."""
+    from django.db import OperationalError
+
+    app = ClientCredentialsApplicationFactory()
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(OIDCValidator, "_save_bearer_token", locked)
+    response = Client().post("/o/token/", {"grant_type": "client_credentials"}, **basic(app.client_id))
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert response.json()["error"] == "temporarily_unavailable"
