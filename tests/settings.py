@@ -52,6 +52,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tes
 
 def _database():
     url = os.environ.get("DATABASE_URL")
+    if os.environ.get("OIDC_TEST_SQLITE_FILE"):
+        # A peer of tests/test_multiprocess.py: a SQLite file several processes share.
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["OIDC_TEST_SQLITE_FILE"]}
     if not url:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
     parts = urlsplit(url)
@@ -76,6 +79,7 @@ if os.environ.get("OIDC_TEST_REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["OIDC_TEST_REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("OIDC_TEST_REDIS_PREFIX", ""),
         }
     }
 
@@ -107,6 +111,11 @@ OIDC_PROVIDER = {
     "ENCRYPTION_KEYS": ["dGVzdHMtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="],
     "RSA_KEY_SIZE": 2048,
 }
+# Peers of tests/test_multiprocess.py: a short interval, and the same-site revocation check.
+if os.environ.get("OIDC_TEST_KEY_CACHE_CHECK_INTERVAL"):
+    OIDC_PROVIDER["KEY_CACHE_CHECK_INTERVAL"] = int(os.environ["OIDC_TEST_KEY_CACHE_CHECK_INTERVAL"])
+if os.environ.get("OIDC_TEST_REVOCATION_CHECK"):
+    OIDC_PROVIDER["RESOURCE_SERVER"] = {"REVOCATION_CHECK": os.environ["OIDC_TEST_REVOCATION_CHECK"]}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "oidc_provider.contrib.rest_framework.authentication.JWTAccessTokenAuthentication"

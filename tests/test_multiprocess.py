@@ -1,22 +1,57 @@
-"""Key and client-setting changes made in one process reach another through a shared Redis cache."""
+"""Several real processes sharing one database: what one does, the others honour.
+
+Each peer (tests/peer.py) is a separate Python process like a gunicorn worker, with its own
+in-process state; they share the database (a SQLite file, or the PostgreSQL test database) and,
+in the "redis" runs, a Redis. In the "locmem" runs every peer has its own LocMemCache, the
+default install: correctness must come from the database alone.
+"""
+
+from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+import uuid
+from pathlib import Path
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 
-from oidc_provider import keys, profiles
-from oidc_provider.models import SigningKey
-
-from .factories import ClientCredentialsApplicationFactory, ClientProfileFactory
-from .oauth import client_credentials
-
 REDIS_URL = "redis://127.0.0.1:6379/15"
-CHECK_INTERVAL = 1
+CHECK_INTERVAL = 1  # KEY_CACHE_CHECK_INTERVAL of the peers
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Peer:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.peer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+
+    def send(self, command: str) -> None:
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def receive(self) -> str:
+        return self.process.stdout.readline().strip()
+
+    def __call__(self, command: str) -> str:
+        self.send(command)
+        return self.receive()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def redis_available() -> bool:
@@ -29,90 +64,140 @@ def redis_available() -> bool:
     return True
 
 
-@pytest.fixture
-def shared_cache(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a database two processes share (make test runs it against PostgreSQL)")
-    if not redis_available():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
-    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_CACHE_CHECK_INTERVAL": CHECK_INTERVAL}
-    caches["default"].clear()
-    keys.clear_local_cache()
-    profiles.clear_local_cache()
-    yield
-    caches["default"].clear()
+def at_once(peers: list[Peer], command: str) -> list[str]:
+    """Send ``command`` to every peer before reading any answer, so they race."""
+    for peer in peers:
+        peer("sync")  # imports done, connections open: the race is the command itself
+    for peer in peers:
+        peer.send(command)
+    return [peer.receive() for peer in peers]
 
 
-@pytest.fixture
-def peer(shared_cache):
+def eventually(check, timeout: float) -> float | None:
+    """Seconds until ``check()`` held, or None if it did not within ``timeout``."""
+    start = time.monotonic()
+    while time.monotonic() - start <= timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once per session)."""
+    path = tmp_path_factory.mktemp("multiprocess") / "template.sqlite3"
+    env = {**_base_env(), "OIDC_TEST_SQLITE_FILE": str(path)}
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True
+    )
+    return path
+
+
+def _base_env() -> dict[str, str]:
     env = {
         **os.environ,
-        "OIDC_TEST_REDIS_URL": REDIS_URL,
-        "OIDC_TEST_DB_NAME": connection.settings_dict["NAME"],
         "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "OIDC_TEST_KEY_CACHE_CHECK_INTERVAL": str(CHECK_INTERVAL),
+        "OIDC_TEST_REVOCATION_CHECK": "database",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.peer"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
+    env.pop("OIDC_TEST_REDIS_URL", None)
+    return env
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def peers(request, transactional_db, tmp_path):
+    """``peers(n)`` starts n processes on one database; the first has set up keys and clients."""
+    env = _base_env()
+    if connection.vendor == "postgresql":
+        env["OIDC_TEST_DB_NAME"] = connection.settings_dict["NAME"]
+    else:
+        database = tmp_path / "shared.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), database)
+        env.pop("DATABASE_URL", None)
+        env["OIDC_TEST_SQLITE_FILE"] = str(database)
+    if request.param == "redis":
+        if not redis_available():
+            pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+        env["OIDC_TEST_REDIS_URL"] = REDIS_URL
+        env["OIDC_TEST_REDIS_PREFIX"] = f"multiprocess-{uuid.uuid4().hex}"
+    started: list[Peer] = []
+
+    def start(n: int = 2) -> list[Peer]:
+        new = [Peer(env) for _ in range(n)]
+        started.extend(new)
+        if len(started) == n:
+            assert new[0]("setup") == "ready"
+        return new
+
+    yield start
+    for peer in started:
+        peer.close()
+
+
+def test_a_rotation_in_one_process_is_served_by_the_other_within_the_interval(peers):
+    a, b = peers(2)
+    token = a("token cc-client")
+    assert b("validate " + token).startswith("ok ")
+    old_active = b("active")
+
+    new_active = a("rotate")  # like `manage.py oidc_keys rotate` on another process or host
+    assert new_active != old_active
+    delay = eventually(lambda: b("active") == new_active, timeout=CHECK_INTERVAL + 4)
+    assert delay is not None, "the other process still signs with the old key"
+    assert b("validate " + token).startswith("ok ")  # retired keys still validate
+
+    a(f"revoke-key {old_active}")
+    assert eventually(
+        lambda: b("validate " + token) == "invalid Token is signed by an unknown key.",
+        timeout=CHECK_INTERVAL + 4,
     )
 
-    def ask(command: str) -> str:
-        process.stdin.write(command + "\n")
-        process.stdin.flush()
-        return process.stdout.readline().strip()
 
-    yield ask
-    process.stdin.close()
-    process.wait(timeout=10)
-
-
-def eventually(check, timeout=10):  # the peer looks at the stamps every 5 s (the default)
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
+def test_a_revocation_in_one_process_is_refused_by_the_other(peers):
+    a, b = peers(2)
+    token = a("token cc-client")
+    assert b(f"api {token}") == "200"
+    assert a(f"revoke-token cc-client {token}") == "200"
+    assert eventually(lambda: b(f"api {token}") == "401", timeout=CHECK_INTERVAL + 4)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_rotation_and_revocation_in_one_process_reach_the_other(client, peer):
-    keys.rotate("RS256")
-    token = client_credentials(client, ClientCredentialsApplicationFactory())["access_token"]
-    assert peer("validate " + token).startswith("ok ")
-    old_active = SigningKey.objects.get(state="active").kid
-
-    result = keys.rotate("RS256")  # this process; the peer learns it through Redis
-    assert eventually(lambda: result.created.kid in peer("kids").split())
-    assert peer("validate " + token).startswith("ok ")  # retired keys still validate
-
-    keys.revoke(SigningKey.objects.get(kid=old_active))
-    assert eventually(lambda: peer("validate " + token) == "invalid Token is signed by an unknown key.")
+def test_an_assertion_jti_is_accepted_exactly_once_across_processes(peers):
+    racers = peers(4)
+    for _ in range(3):
+        jti = uuid.uuid4().hex
+        answers = at_once(racers, f"claim client-1 {jti}")
+        assert sorted(answers) == ["accepted"] + ["replayed"] * 3, answers
+    assert racers[0]("claim client-2 same-jti") == "accepted"  # jtis are per client
+    assert racers[1]("claim client-1 same-jti") == "accepted"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_assertion_jti_accepted_in_one_process_is_a_replay_in_the_other(peer):
-    from oidc_provider.client_auth import ClientAuthError, _consume_jti
-
-    assert peer("claim client-1 jti-abc") == "accepted"
-    with pytest.raises(ClientAuthError):
-        _consume_jti("client-1", {"jti": "jti-abc", "exp": time.time() + 60}, time.time(), None)
-    _consume_jti("client-1", {"jti": "jti-xyz", "exp": time.time() + 60}, time.time(), None)
-    assert peer("claim client-1 jti-xyz") == "replayed"
-    assert peer("claim client-2 jti-xyz") == "accepted"  # jti is per client
+def test_a_code_reused_on_another_process_revokes_its_tokens(peers):
+    a, b = peers(2)
+    code, verifier = a("code code-client alice").split()
+    status, token = a(f"exchange code-client {code} {verifier}").split()
+    assert status == "200" and b(f"api {token}") == "200"
+    assert b(f"exchange code-client {code} {verifier}") == "400 invalid_grant"
+    assert eventually(lambda: a(f"api {token}") == "401", timeout=CHECK_INTERVAL + 4)
+    assert b("validate " + token).startswith("ok ")  # signature fine: the revocation list refuses it
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_client_profile_saved_in_one_process_reaches_the_other(peer):
-    profile = ClientProfileFactory(access_token_lifetime=120)
-    assert peer(f"lifetime {profile.application.client_id}") == "120"
-    profile.access_token_lifetime = 60
-    profile.save()  # the peer keeps its copy until it sees the shared stamp move
-    assert eventually(lambda: peer(f"lifetime {profile.application.client_id}") == "60")
+def test_a_code_redeemed_by_several_processes_at_once_succeeds_once(peers):
+    racers = peers(4)
+    code, verifier = racers[0]("code code-client alice").split()
+    answers = at_once(racers, f"exchange code-client {code} {verifier}")
+    statuses = sorted(answer.split()[0] for answer in answers)
+    assert statuses.count("200") == 1, answers
+    # The others lose: invalid_grant, or (SQLite's default locking, "database is locked") a
+    # retryable 503 temporarily_unavailable; never a 500.
+    assert set(statuses) <= {"200", "400", "503"}, answers
+    assert all(
+        a.split()[1] in ("invalid_grant", "temporarily_unavailable") for a in answers if a[:3] != "200"
+    )
+
+
+def test_a_client_setting_saved_in_one_process_reaches_the_other(peers):
+    a, b = peers(2)
+    assert b("lifetime cc-client") == "None"
+    a("set-lifetime cc-client 60")
+    assert eventually(lambda: b("lifetime cc-client") == "60", timeout=CHECK_INTERVAL + 4)
