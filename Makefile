@@ -8,7 +8,7 @@ debian_package = command -v $(1) >/dev/null || (apt-get update -qq && apt-get in
 	|| echo "!! $(1) could not be installed: $(2)"
 PG_REACHABLE = $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null
 
-.PHONY: demo test test-sqlite test-postgres lint bench
+.PHONY: demo test test-sqlite test-postgres lint bench soak
 
 $(VENV)/.base: requirements/base.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,9 @@ bench: $(VENV)/.bench
 	else \
 		echo "!! PostgreSQL is NOT reachable at $(PG_URL): benchmarked SQLite only !!"; \
 	fi
+
+# Three gunicorn nodes on PostgreSQL with their own Redis, under load while keys rotate, a retired key
+# is revoked and Redis restarts (bench/soak.py; < 90 s, loopback only, exit 1 on any failure).
+soak: $(VENV)/.bench
+	@$(call debian_package,redis-server,the soak needs redis-server)
+	@if $(PG_REACHABLE); then $(PY) bench/soak.py; else echo "!! the soak needs PostgreSQL at $(PG_URL)"; exit 1; fi
