@@ -345,6 +345,10 @@ def test_command_revoke_and_retire_by_kid(capsys):
         call_command("oidc_keys", "revoke", first.activated.kid)
     with pytest.raises(CommandError, match="No signing key 'nope'"):
         call_command("oidc_keys", "revoke", "nope")
+    dashed = SigningKeyFactory(algorithm="RS256", state="retired")
+    SigningKey.objects.filter(pk=dashed.pk).update(kid="-starts-with-a-dash")
+    call_command("oidc_keys", "revoke", "--", "-starts-with-a-dash")  # RFC 7638 kids are base64url
+    assert SigningKey.objects.get(pk=dashed.pk).state == "revoked"
 
 
 def test_rotate_if_due_without_a_period_fails_loudly(settings):

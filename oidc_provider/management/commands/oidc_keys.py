@@ -37,7 +37,11 @@ class Command(BaseCommand):
             ("retire", "Stop signing (an active key is replaced by the next one); stays published."),
             ("revoke", "Compromised: unpublish now (an active key is replaced by the next one)."),
         ):
-            sub.add_parser(action, help=what).add_argument("kid")
+            sub.add_parser(action, help=what).add_argument(
+                "kid",
+                metavar="KID",
+                help="from `oidc_keys list`; a kid starting with '-' needs '--' before it",
+            )
         sub.add_parser("list", help="Show keys as a table.")
         sub.add_parser("prune", help="Delete expired retired keys and revoked keys.")
         sub.add_parser("reencrypt", help="Re-encrypt private keys under the first ENCRYPTION_KEYS entry.")
