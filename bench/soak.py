@@ -355,12 +355,9 @@ def run(soak: Soak, env: dict[str, str], redis: Redis | None, seconds: int) -> d
     started = time.monotonic()
     propagation: list[float | None] = []
     events: list[str] = []
-    plan = [
-        (0.15, "rotate"),
-        (0.35, "restart redis"),
-        (0.5, "rotate"),
-        (0.65, "revoke retired key"),
-    ]
+    plan = [(0.15, "rotate"), (0.35, "restart redis"), (0.5, "rotate"), (0.65, "revoke retired key")]
+    if redis is None:
+        plan.pop(1)
     next_revocation = started + 3
     try:
         # Until the load time is over and every event happened (bounded: at most twice the time).
@@ -371,7 +368,7 @@ def run(soak: Soak, env: dict[str, str], redis: Redis | None, seconds: int) -> d
                 events.append(f"{time.monotonic() - started:5.1f}s {action}")
                 if action == "rotate":
                     propagation.append(rotate(soak, env))
-                elif action == "restart redis" and redis is not None:
+                elif action == "restart redis":
                     redis.stop()
                     time.sleep(2)  # requests keep coming while it is down
                     redis.start()
@@ -410,12 +407,12 @@ def print_report(report: dict, options: argparse.Namespace, logs: Path) -> None:
     for event in report.get("events", []):
         print(f"  {event}")
     for name in ("token requests", "API calls", "token revocations", "revoked-token probes"):
-        print(f"  {name:48} {counts.get(name, 0)}")
+        print(f"  {name:54} {counts.get(name, 0)}")
     for name in MUST_BE_ZERO:
         label = "failures of valid requests" if name == FAILED else name
-        print(f"  {label:48} {counts.get(name, 0)}   (must be 0)")
+        print(f"  {label:54} {counts.get(name, 0)}   (must be 0)")
     delays = ", ".join("never" if d is None else f"{d:.1f} s" for d in report.get("propagation", []))
-    print(f"  {'rotation propagation to every node':48} {delays}")
+    print(f"  {'rotation propagation to every node':54} {delays}")
     for failure in report.get("failures", []):
         print(f"  ! {failure}")
     print(f"  server logs: {logs}")
