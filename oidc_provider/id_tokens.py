@@ -17,6 +17,8 @@ from oauth2_provider.settings import oauth2_settings
 from .jose import InvalidToken
 from .validation import ID_TOKEN_HINT, decode_local
 
+HINT_INVALID = "id_token_hint is not an ID token issued by this provider."
+
 
 def hint_subject(id_token_hint: str, client_id: str | None) -> str:
     """sub of one of our ID tokens issued to ``client_id``; raises ``jose.InvalidToken``."""
