@@ -1,7 +1,7 @@
 """Multi-node soak: three gunicorn "nodes" on one PostgreSQL database, under load, while keys rotate,
 a retired key is revoked, tokens are revoked and the shared Redis restarts.
 
-    python bench/soak.py [--seconds 40] [--cache redis|locmem]      (make soak)
+    python bench/soak.py [--seconds 35] [--cache redis|locmem]      (make soak)
 
 Everything runs on loopback and stops by itself: its own database (created and dropped), its own
 redis-server on a free port, three gunicorn servers with 2 workers each on free ports, and a load
@@ -288,7 +288,7 @@ class Soak:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=40, help="duration of the load (default 40)")
+    parser.add_argument("--seconds", type=int, default=35, help="duration of the load (default 35)")
     parser.add_argument("--cache", choices=["redis", "locmem"], default="redis")
     parser.add_argument(
         "--interval", type=int, default=5, help="KEY_CACHE_CHECK_INTERVAL (default 5, the default)"
