@@ -20,6 +20,7 @@ from django.core.cache import caches
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
+from . import events
 from .conf import oidc_settings
 from .jose import ALGORITHMS, ASYMMETRIC
 
@@ -91,7 +92,8 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
         raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
     try:
         data = _download(uri)
-    except KeysUnavailable:
+    except KeysUnavailable as exc:
+        events.jwks_fetch_failed(uri, str(exc))
         if refresh:
             return None
         raise

@@ -36,6 +36,8 @@ class ReplayDetected(errors.InvalidGrantError):
     def __init__(self, description: str, revoke: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(description=description, **kwargs)
         self.revoke = revoke
+        request = kwargs.get("request")
+        self.kind = "refresh token" if getattr(request, "grant_type", None) == "refresh_token" else "code"
 
 
 def _redeemed_key(code: str) -> str:
@@ -74,14 +76,18 @@ def claim_code(request: Any, access_token: Any) -> None:
     caches[oidc_settings.CACHE_ALIAS].set(_redeemed_key(request.code), access_token.pk, REDEEMED_TTL)
 
 
-def revoke_tokens_of_code(code: str) -> None:
-    """RFC 6749 §4.1.2: a code used more than once revokes the tokens issued from it."""
+def revoke_tokens_of_code(code: str) -> bool:
+    """RFC 6749 §4.1.2: a code used more than once revokes the tokens issued from it.
+
+    True when ``code`` was redeemed before (a replay), False for a code never seen.
+    """
     pk = caches[oidc_settings.CACHE_ALIAS].get(_redeemed_key(code))
     if pk is None:
-        return
+        return False
     token = get_access_token_model().objects.filter(pk=pk).first()
     if token is not None:
         revoke_access_token(token)
+    return True
 
 
 def lock_refresh_token(request: Any) -> None:

@@ -24,11 +24,10 @@ from django.dispatch import receiver
 from django.utils import timezone
 from jwcrypto import jwk
 
-from . import encryption, stamps
+from . import encryption, events, stamps
 from .conf import oidc_settings
 from .jose import ALGORITHMS
 from .models import ClientProfile, SigningKey
-from .signals import key_revoked, key_rotated
 
 VERSION_CACHE_KEY = "oidc_provider:signing-keys:version"
 PUBLISHED_STATES = (SigningKey.State.NEXT, SigningKey.State.ACTIVE, SigningKey.State.RETIRED)
@@ -94,7 +93,7 @@ def create_key(alg: str, *, state: str = SigningKey.State.NEXT, private_key: Any
     )
     public = _public_jwk(private_key, alg)
     now = timezone.now()
-    return SigningKey.objects.create(
+    key = SigningKey.objects.create(
         kid=public["kid"],
         algorithm=alg,
         state=state,
@@ -102,6 +101,8 @@ def create_key(alg: str, *, state: str = SigningKey.State.NEXT, private_key: Any
         private_key_encrypted=encryption.encrypt(pem),
         activated_at=now if state == SigningKey.State.ACTIVE else None,
     )
+    transaction.on_commit(lambda: events.key_created(key))
+    return key
 
 
 # -- lifecycle --------------------------------------------------------------------------
@@ -156,15 +157,7 @@ def rotate(alg: str, *, expected_active: str | None = None) -> Rotation:
         # A concurrent first rotation created the active/next key in the meantime.
         return Rotation(alg, performed=False)
     if result.performed:
-        transaction.on_commit(
-            lambda: key_rotated.send(
-                sender=SigningKey,
-                algorithm=alg,
-                activated=result.activated,
-                retired=result.retired,
-                created=result.created,
-            )
-        )
+        transaction.on_commit(lambda: events.key_rotated(result))
     return result
 
 
@@ -210,6 +203,7 @@ def retire(key: SigningKey) -> None:
         raise KeyOperationError(f"Key {key.kid} is {key.state}; only next or active keys can be retired.")
     with transaction.atomic():
         _retire(key, timezone.now())
+        transaction.on_commit(lambda: events.key_retired(key))
 
 
 def revoke(key: SigningKey) -> None:
@@ -219,7 +213,7 @@ def revoke(key: SigningKey) -> None:
     key.state = SigningKey.State.REVOKED
     key.revoked_at = timezone.now()
     key.save(update_fields=["state", "revoked_at"])
-    transaction.on_commit(lambda: key_revoked.send(sender=SigningKey, key=key))
+    transaction.on_commit(lambda: events.key_revoked(key))
 
 
 def prune() -> int:

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import NoReverseMatch, reverse
 
-from . import revocation
+from . import events, jose, revocation
 from .conf import oidc_settings
 from .contrib.rest_framework import introspection
 from .contrib.rest_framework.conf import resource_settings
@@ -144,11 +144,21 @@ def validate(credentials: str) -> AccessTokenClaims:
             remember=True,
         )
     except InvalidToken as exc:
+        events.token_refused("resource server", str(exc), _claimed_client(credentials))
         raise BearerError("invalid_token", str(exc)) from None
     token = AccessTokenClaims(credentials, header, claims, oidc_settings.LEEWAY)
     if revoked(token):
+        events.token_refused("resource server", "revoked", token.client_id)
         raise BearerError("invalid_token", "Token has been revoked.")
     return token
+
+
+def _claimed_client(credentials: str) -> Any:
+    """The unverified client_id of a refused token, for the log line only."""
+    try:
+        return jose.parse(credentials, max_size=oidc_settings.MAX_TOKEN_SIZE).claims().get("client_id")
+    except (InvalidToken, AttributeError):
+        return None
 
 
 def check_scopes(token: Any, scopes: Any) -> None:

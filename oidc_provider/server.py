@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
 
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 
-from . import grants
+from . import events, grants
 from .tokens import access_token_lifetime
 
 ERROR_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -24,10 +27,41 @@ class Server(OpenIDServer):
         super().__init__(request_validator, token_expires_in=access_token_lifetime, **kwargs)
 
     def create_token_response(self, *args: Any, **kwargs: Any) -> tuple[dict, str, int]:
-        """Errors raised while building tokens (after validation) get RFC 6749 §5.2 JSON too."""
+        """Errors raised while building tokens (after validation) get RFC 6749 §5.2 JSON too;
+        every refusal is a security event."""
         try:
-            return super().create_token_response(*args, **kwargs)
+            headers, body, status = super().create_token_response(*args, **kwargs)
         except errors.OAuth2Error as exc:
             if isinstance(exc, grants.ReplayDetected):
+                events.replay_detected(exc.kind, exc.client_id)
                 exc.revoke()
-            return {**ERROR_HEADERS, **exc.headers}, exc.json, exc.status_code
+            headers, body, status = {**ERROR_HEADERS, **exc.headers}, exc.json, exc.status_code
+        if status >= 400:
+            _report_refusal(body, status, _client_id(*args, **kwargs))
+        return headers, body, status
+
+
+def _client_id(uri: Any = "", method: Any = "", body: Any = "", headers: Any = None, *_: Any, **__: Any):
+    """The client_id a token request names (form field or HTTP Basic user), never its secret."""
+    form = dict(parse_qsl(body)) if isinstance(body, str) else dict(body or {})
+    if form.get("client_id"):
+        return form["client_id"]
+    scheme, _, credentials = str((headers or {}).get("HTTP_AUTHORIZATION", "")).partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return unquote_plus(user)  # RFC 6749 §2.3.1: form-encoded before Basic encoding
+
+
+def _report_refusal(body: str, status: int, client_id: Any) -> None:
+    try:
+        error = json.loads(body)
+    except (TypeError, ValueError):
+        error = {}
+    if not isinstance(error, dict):
+        error = {}
+    reason = f"{error.get('error', status)}: {error.get('error_description', '')}".rstrip(": ")
+    events.token_refused("token endpoint", reason, client_id)

@@ -23,6 +23,7 @@ import requests
 from django.core.cache import caches
 from jwcrypto import jwk
 
+from oidc_provider import events
 from oidc_provider.conf import oidc_settings
 from oidc_provider.jose import ALGORITHMS, ASYMMETRIC
 
@@ -184,7 +185,7 @@ class RemoteJWKS:
         try:
             document = self._fetch()
         except FetchError as exc:
-            logger.warning("Could not refresh the issuer's keys: %s", exc)
+            events.jwks_fetch_failed(self.jwks_uri or self.discovery_url, f"issuer's keys kept: {exc}")
             return self._usable(loaded)
         except Exception:
             # A bug or an odd transport error must cost the request its key, never a 500.
