@@ -11,6 +11,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 
 from . import events, grants
+from .introspection import basic_challenge
 from .tokens import access_token_lifetime
 
 ERROR_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -26,27 +27,50 @@ class Server(OpenIDServer):
     def __init__(self, request_validator: Any, token_expires_in: Any = None, **kwargs: Any) -> None:
         super().__init__(request_validator, token_expires_in=access_token_lifetime, **kwargs)
 
-    def create_token_response(self, *args: Any, **kwargs: Any) -> tuple[dict, str, int]:
+    def create_token_response(
+        self,
+        uri: str,
+        http_method: str = "POST",
+        body: Any = None,
+        headers: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[dict, str, int]:
         """Errors raised while building tokens (after validation) get RFC 6749 §5.2 JSON too;
         every refusal is a security event."""
+        request_headers = headers or {}
+        request_body = body
         try:
-            headers, body, status = super().create_token_response(*args, **kwargs)
+            headers, body, status = super().create_token_response(
+                uri, http_method, body, headers, *args, **kwargs
+            )
         except errors.OAuth2Error as exc:
             if isinstance(exc, grants.ReplayDetected):
                 events.replay_detected(exc.kind, exc.client_id)
                 exc.revoke()
             headers, body, status = {**ERROR_HEADERS, **exc.headers}, exc.json, exc.status_code
+        if status == 401 and _used_basic(request_headers):
+            # RFC 6749 §5.2: the challenge matches the scheme the client used, not oauthlib's Bearer.
+            headers = {**headers, "WWW-Authenticate": basic_challenge()}
         if status >= 400:
-            _report_refusal(body, status, _client_id(*args, **kwargs))
+            _report_refusal(body, status, _client_id(request_body, request_headers))
         return headers, body, status
 
 
-def _client_id(uri: Any = "", method: Any = "", body: Any = "", headers: Any = None, *_: Any, **__: Any):
+def _authorization(headers: dict[str, str]) -> str:
+    return next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+
+
+def _used_basic(headers: dict[str, str]) -> bool:
+    return _authorization(headers).partition(" ")[0].lower() == "basic"
+
+
+def _client_id(body: Any, headers: dict[str, str]) -> Any:
     """The client_id a token request names (form field or HTTP Basic user), never its secret."""
     form = dict(parse_qsl(body)) if isinstance(body, str) else dict(body or {})
     if form.get("client_id"):
         return form["client_id"]
-    scheme, _, credentials = str((headers or {}).get("HTTP_AUTHORIZATION", "")).partition(" ")
+    scheme, _, credentials = _authorization(headers).partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
