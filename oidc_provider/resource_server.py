@@ -23,7 +23,7 @@ from .contrib.rest_framework.conf import resource_settings
 from .contrib.rest_framework.jwks import remote_jwks
 from .contrib.rest_framework.token import AccessTokenClaims, LazyUser, TokenUser
 from .jose import InvalidToken
-from .validation import KeySource, LocalKeys, decode
+from .validation import ACCESS_TOKEN, KeySource, LocalKeys, decode
 
 #: URL name of ``resource_metadata.ProtectedResourceMetadataView`` (RFC 9728 §3).
 METADATA_URL_NAME = "oidc_provider_resource_metadata"
@@ -137,12 +137,10 @@ def validate(credentials: str) -> AccessTokenClaims:
     try:
         header, claims = decode(
             credentials,
+            ACCESS_TOKEN,
             key_source(),
-            allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
             issuer=resource_settings.issuer,
             audience=resource_settings.audience,
-            leeway=oidc_settings.LEEWAY,
-            max_size=oidc_settings.MAX_TOKEN_SIZE,
             remember=True,
         )
     except InvalidToken as exc:
