@@ -39,7 +39,7 @@ class ClientAuthError(errors.InvalidClientError):
         super().__init__(description=description, request=request)
 
 
-def signing_algorithms() -> list[str]:
+def assertion_algorithms() -> list[str]:
     """token_endpoint_auth_signing_alg_values_supported (RFC 8414 §2); never "none"."""
     return PRIVATE_KEY_ALGORITHMS + SECRET_ALGORITHMS
 

@@ -28,6 +28,7 @@ from jwcrypto import jwk
 from . import encryption, versions
 from .conf import oidc_settings
 from .jose import ALGORITHMS
+from .jwk import import_jwk
 from .models import ClientProfile, SigningKey
 from .signals import key_revoked, key_rotated
 
@@ -308,7 +309,7 @@ class LoadedKey:
         self.alg = row.algorithm
         self.state = row.state
         self.public_jwk = row.public_jwk
-        self.public_key = jwk.JWK(**row.public_jwk).get_op_key("verify")
+        self.public_key = import_jwk(row.public_jwk).key
         self._encrypted = row.private_key_encrypted
         self._private = None
 
@@ -376,6 +377,11 @@ def keyring() -> KeyRing:
         if ring is None or ring.version != version or time.time() >= ring.valid_until:
             ring = _ring = _load(version)
         return ring
+
+
+def signing_algorithms() -> list[str]:
+    """ID-token algorithms this site signs with now: its active keys', plus HS256 (client secret)."""
+    return [*sorted(keyring().active), "HS256"]
 
 
 def invalidate() -> None:
