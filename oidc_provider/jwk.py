@@ -41,13 +41,20 @@ class ImportedKey:
 
 
 def import_jwk(
-    member: Any, *, alg: str | None = None, require_alg: bool = False, private: bool = False
+    member: Any,
+    *,
+    alg: str | None = None,
+    require_alg: bool = False,
+    private: bool = False,
+    cached: bool = True,
 ) -> ImportedKey:
     """Import one JWK by the rules above; raises InvalidJWK.
 
     ``alg``: used when the member names none (a token header's alg); ``require_alg``: the
     member itself must name it (another issuer's keys: guessing is how confusion starts).
     ``private``: accept and import the private members (this site's own keys only).
+    ``cached``: reuse the key object of an identical JWK (clients present theirs with every
+    assertion); the key ring asks for new objects on each load (see ``jose.verify_signature``).
     """
     if not isinstance(member, dict):
         raise InvalidJWK("A JWK is a JSON object.")
@@ -76,7 +83,8 @@ def import_jwk(
     material = {"kty": kty, **{name: member[name] for name in names if name in member}}
     if not all(isinstance(value, str) for value in material.values()):
         raise InvalidJWK("Key members must be strings.")
-    key = _key_object(json.dumps(material, sort_keys=True), private)
+    canonical = json.dumps(material, sort_keys=True)
+    key = _key_object(canonical, private) if cached else _key_object.__wrapped__(canonical, private)
     if key is None:
         raise InvalidJWK("Not a valid key.")
     if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:

@@ -309,7 +309,7 @@ class LoadedKey:
         self.alg = row.algorithm
         self.state = row.state
         self.public_jwk = row.public_jwk
-        self.public_key = import_jwk(row.public_jwk).key
+        self.public_key = import_jwk(row.public_jwk, cached=False).key
         self._encrypted = row.private_key_encrypted
         self._private = None
 
