@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
-from . import shared_cache
+from . import events, shared_cache
 from .conf import oidc_settings
 from .jwk import InvalidJWK, import_jwk
 
@@ -84,7 +84,8 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
         raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
     try:
         data = _download(uri)
-    except KeysUnavailable:
+    except KeysUnavailable as exc:
+        events.jwks_fetch_failed(uri, str(exc))
         if refresh:
             return None
         raise

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from oidc_provider import shared_cache
+from oidc_provider import events, shared_cache
 from oidc_provider.jwk import InvalidJWK, import_jwk
 
 from .conf import resource_settings
@@ -167,7 +167,7 @@ class RemoteJWKS:
         try:
             document = self._fetch()
         except FetchError as exc:
-            logger.warning("Could not refresh the issuer's keys: %s", exc)
+            events.jwks_fetch_failed(self.jwks_uri or self.discovery_url, f"issuer's keys kept: {exc}")
             return self._usable(loaded)
         except Exception:
             # A bug or an odd transport error must cost the request its key, never a 500.
