@@ -375,7 +375,7 @@ def run(soak: Soak, env: dict[str, str], redis: Redis | None, seconds: int) -> d
                 elif action == "revoke retired key":
                     retired = next(kid for kid, state in current_keys(env).items() if state == "retired")
                     soak.unusable_kids.add(retired)
-                    manage(env, "oidc_keys", "revoke", "--", retired)
+                    manage(env, "oidc_keys", "revoke", retired)
                     soak.revoked_kids[retired] = time.monotonic()
             if time.monotonic() >= next_revocation:
                 soak.revoke_a_token()

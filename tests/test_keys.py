@@ -347,7 +347,7 @@ def test_command_revoke_and_retire_by_kid(capsys):
         call_command("oidc_keys", "revoke", "nope")
     dashed = SigningKeyFactory(algorithm="RS256", state="retired")
     SigningKey.objects.filter(pk=dashed.pk).update(kid="-starts-with-a-dash")
-    call_command("oidc_keys", "revoke", "--", "-starts-with-a-dash")  # RFC 7638 kids are base64url
+    call_command("oidc_keys", "revoke", "-starts-with-a-dash")  # RFC 7638 kids are base64url
     assert SigningKey.objects.get(pk=dashed.pk).state == "revoked"
 
 

@@ -37,10 +37,10 @@ class Command(BaseCommand):
             ("retire", "Stop signing (an active key is replaced by the next one); stays published."),
             ("revoke", "Compromised: unpublish now (an active key is replaced by the next one)."),
         ):
-            sub.add_parser(action, help=what).add_argument(
-                "kid",
-                metavar="KID",
-                help="from `oidc_keys list`; a kid starting with '-' needs '--' before it",
+            # Kids are base64url (RFC 7638) and may start with "-": this subparser has no options
+            # (prefix "+"), so `oidc_keys revoke -abc...` takes it as the KID, not as a flag.
+            sub.add_parser(action, help=what, prefix_chars="+").add_argument(
+                "kid", metavar="KID", help="from `oidc_keys list`"
             )
         sub.add_parser("list", help="Show keys as a table.")
         sub.add_parser("prune", help="Delete expired retired keys and revoked keys.")
