@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import router, transaction
 from django.utils import timezone
 from jwcrypto import jwk
@@ -14,9 +13,8 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, grants, jose
+from . import authn, client_auth, grants, jose, metadata
 from .claims import (
-    SUPPORTED_CLAIMS,
     claims_for_scopes,
     parse_claims_request,
     requested_claims,
@@ -27,7 +25,7 @@ from .context import issuance
 from .keys import keyring
 from .profiles import profile_for
 from .tokens import authentication_time, sign
-from .validation import decode_local
+from .validation import decode, decode_local
 
 
 def _active(user: Any) -> bool:
@@ -199,7 +197,7 @@ class OIDCValidator(OAuth2Validator):
         return oidc_settings.ISSUER
 
     def get_discovery_claims(self, request: Any) -> list[str]:
-        return SUPPORTED_CLAIMS
+        return metadata.user_claims()
 
     def get_oidc_claims(self, token, token_handler, request) -> dict[str, Any]:
         return claims_for_scopes(request.user, request.scopes)
@@ -260,11 +258,12 @@ class OIDCValidator(OAuth2Validator):
         return serialized
 
     def _sign_with_secret(self, claims: dict, alg: str, request: Any) -> str:
+        # The profile owns the algorithm: DOT's Application.algorithm / jwk_key are not read.
         try:
-            secret = request.client.jwk_key  # DOT refuses empty or hashed secrets here
-        except ImproperlyConfigured as exc:
+            secret = client_auth.hmac_secret(request.client, alg)
+        except ValueError as exc:
             raise errors.UnauthorizedClientError(description=str(exc), request=request) from None
-        return jose.sign(claims, jose.b64decode(secret["k"]), alg, typ="JWT")
+        return jose.sign(claims, secret, alg, typ="JWT")
 
     def _load_id_token(self, token: str):
         """Find the IDToken row of one of our ID tokens after verifying its signature."""
@@ -272,13 +271,41 @@ class OIDCValidator(OAuth2Validator):
             unverified = jose.parse(token)
         except jose.InvalidToken:
             return None
-        if unverified.header["alg"] in jose.HMAC:
-            return super()._load_id_token(token)
         try:
-            _, claims = decode_local(token, typ=None, require=("jti",), check_exp=False)
-        except jose.InvalidToken:
+            if unverified.header["alg"] in jose.HMAC:
+                claims = self._verify_hmac_id_token(token, unverified)
+            else:
+                _, claims = decode_local(token, typ=None, require=("jti",), check_exp=False)
+        except (jose.InvalidToken, errors.OAuth2Error):
             return None
         return get_id_token_model().objects.filter(jti=claims["jti"]).first()
+
+    def _verify_hmac_id_token(self, token: str, unverified: jose.Unverified) -> dict[str, Any]:
+        """An HS256 ID token verifies with the secret of the client it names (not DOT's jwk_key)."""
+        aud = unverified.claims().get("aud")
+        audiences = (
+            [aud]
+            if isinstance(aud, str)
+            else [a for a in aud if isinstance(a, str)]
+            if isinstance(aud, list)
+            else []
+        )
+        client = self._get_client_by_audience(audiences) if audiences else None
+        if client is None:
+            raise jose.InvalidToken("Unknown audience.")
+        alg = unverified.header["alg"]
+        _, claims = decode(
+            token,
+            client_auth.SecretKeys(client, alg),
+            allowed_algs=[alg],
+            issuer=oidc_settings.ISSUER,
+            audience=client.client_id,
+            typ=None,
+            require=("jti",),
+            check_exp=False,
+            require_kid=False,
+        )
+        return claims
 
     def _get_key_for_token(self, token: str):
         """The public key of our ID token (RP-initiated logout verifies with it)."""
