@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import router, transaction
 from django.utils import timezone
 from jwcrypto import jwk
-from oauth2_provider.models import get_id_token_model
+from oauth2_provider.models import get_id_token_model, redirect_to_uri_allowed
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -133,6 +134,20 @@ class OIDCValidator(OAuth2Validator):
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
         return grants.code_grant(code, request).redirect_uri_allowed(redirect_uri)
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs) -> bool:
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        client = request.client
+        if client.client_type == client.CLIENT_PUBLIC:
+            return True
+        # RFC 8252 §7.3 lets native apps (public clients) pick any loopback port; DOT applies it
+        # to every client, so a confidential client must match a registered port exactly.
+        port = urlsplit(redirect_uri).port
+        return any(
+            urlsplit(allowed).port == port and redirect_to_uri_allowed(redirect_uri, [allowed])
+            for allowed in client.redirect_uris.split()
+        )
 
     def validate_silent_login(self, request: Any) -> bool:
         # oauthlib's request has no session; views.AuthorizationView answers

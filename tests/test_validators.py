@@ -123,3 +123,41 @@ def test_an_old_dot_rs256_client_on_a_site_with_oidc_rsa_private_key_gets_our_id
         assert header["kid"] in {k["kid"] for k in client.get("/o/.well-known/jwks.json").json()["keys"]}
     else:
         jwt.decode(body["id_token"], LONG_SECRET, algorithms=["HS256"], audience=app.client_id)
+
+
+# -- RFC 8252 §7.3: any loopback port, for native (public) clients only --------------------------
+
+
+def _authorize_at(client, app, redirect_uri):
+    from .oauth import pkce
+
+    client.force_login(UserFactory())
+    _, challenge = pkce()
+    return client.get(
+        "/o/authorize/",
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "openid",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])
+def test_public_clients_may_use_any_loopback_port(client, host):
+    from .factories import PublicApplicationFactory
+
+    app = PublicApplicationFactory(redirect_uris=f"http://{host}/callback")
+    response = _authorize_at(client, app, f"http://{host}:51234/callback")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"http://{host}:51234/callback?code=")
+
+
+def test_confidential_clients_must_use_the_registered_loopback_port(client):
+    app = ApplicationFactory(redirect_uris="http://127.0.0.1:8080/callback")
+    response = _authorize_at(client, app, "http://127.0.0.1:51234/callback")
+    assert response.status_code == 400  # shown to the user, never redirected
+    assert _authorize_at(client, app, "http://127.0.0.1:8080/callback").status_code == 302
