@@ -749,7 +749,7 @@ def test_admin_client_secret_jwt_needs_an_unhashed_secret(admin_client, signing_
         hash_client_secret=None,
         client_secret="short",
     )
-    assert "at least 32 characters" in form_errors(response)
+    assert "at least 32 bytes" in form_errors(response)
     response = admin_post(
         admin_client,
         app,
