@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from .conf import oidc_settings
 from .context import issuance
 from .profiles import profile_for
 from .tokens import authentication_time, sign
-from .validation import ACCESS_TOKEN, decode, decode_local
+from .validation import ACCESS_TOKEN, ID_TOKEN_HINT, decode, decode_local
 
 
 def _active(user: Any) -> bool:
@@ -308,15 +309,12 @@ class OIDCValidator(OAuth2Validator):
         if client is None:
             raise jose.InvalidToken("Unknown audience.")
         alg = unverified.header["alg"]
-        _, claims = decode(
-            token,
-            client_auth.SecretKeys(client, alg),
-            allowed_algs=[alg],
-            issuer=oidc_settings.ISSUER,
-            audience=client.client_id,
-            typ=None,
-            require=("jti",),
-            check_exp=False,
+        profile = dataclasses.replace(
+            ID_TOKEN_HINT,
+            algorithms=lambda: [alg],
+            required=(*ID_TOKEN_HINT.required, "jti"),
             require_kid=False,
         )
+        keys = client_auth.SecretKeys(client, alg)
+        _, claims = decode(token, profile, keys, issuer=oidc_settings.ISSUER, audience=client.client_id)
         return claims
