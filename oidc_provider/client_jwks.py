@@ -10,22 +10,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
 from . import shared_cache
 from .conf import oidc_settings
-from .jose import ALGORITHMS, ASYMMETRIC
+from .fetch import FetchError, fetch_json, scheme_allowed
+from .jose import ALGORITHMS, ASYMMETRIC, PRIVATE_JWK_MEMBERS
+
+logger = logging.getLogger("oidc_provider.client_auth")
 
 MAX_JWKS_BYTES = 64 * 1024
 MIN_RSA_BITS = 2048
 KEY_MEMBERS = ("kty", "crv", "n", "e", "x", "y")  # RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2
+
+
+KEYS_UNAVAILABLE = "Could not fetch the client's keys."
 
 
 class KeysUnavailable(Exception):
@@ -36,39 +40,23 @@ def _cache_key(uri: str) -> str:
     return "oidc:client-jwks:" + hashlib.sha256(uri.encode()).hexdigest()
 
 
-def uri_allowed(uri: str) -> bool:
-    """https only; plain http only while DEBUG (local development)."""
-    parts = urlsplit(uri)
-    return bool(parts.netloc) and (parts.scheme == "https" or (parts.scheme == "http" and settings.DEBUG))
+uri_allowed = scheme_allowed  # https only; plain http only while DEBUG
 
 
 def _download(uri: str) -> dict[str, Any]:
-    if not uri_allowed(uri):
-        raise KeysUnavailable("The client's jwks_uri is not an https URL.")
+    """The client's JWKS; what went wrong is logged, the client only learns that it failed."""
     try:
-        # No redirects: the admin approved this URL, not wherever it points to.
-        with requests.get(
+        data = fetch_json(
             uri,
             timeout=oidc_settings.HTTP_TIMEOUT,
-            stream=True,
-            allow_redirects=False,
-            headers={"Accept": "application/jwk-set+json, application/json"},
-        ) as response:
-            if response.status_code != 200:
-                raise KeysUnavailable(f"The client's jwks_uri answered HTTP {response.status_code}.")
-            body = b""
-            for chunk in response.iter_content(8192):
-                body += chunk
-                if len(body) > MAX_JWKS_BYTES:
-                    raise KeysUnavailable("The client's JWKS is too large.")
-    except requests.RequestException:
-        raise KeysUnavailable("The client's jwks_uri could not be reached.") from None
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise KeysUnavailable("The client's jwks_uri did not return JSON.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-        raise KeysUnavailable("The client's jwks_uri did not return a JWKS.")
+            max_bytes=MAX_JWKS_BYTES,
+            accept="application/jwk-set+json, application/json",
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise FetchError(f"{uri}: not a JWK Set")
+    except FetchError as exc:
+        logger.warning("Could not fetch a client's keys: %s", exc)
+        raise KeysUnavailable(KEYS_UNAVAILABLE) from None
     return data
 
 
@@ -87,7 +75,7 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
     if not shared_cache.throttle(key + ":throttle", oidc_settings.CLIENT_JWKS_MIN_REFETCH_INTERVAL):
         if refresh:
             return None
-        raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
+        raise KeysUnavailable(KEYS_UNAVAILABLE)
     try:
         data = _download(uri)
     except KeysUnavailable:
@@ -102,6 +90,8 @@ def load_key(member: Any, header_alg: str) -> tuple[Any, str] | None:
     """(public key, alg) of one JWK usable to verify ``header_alg`` signatures, else None."""
     if not isinstance(member, dict) or member.get("use", "sig") != "sig":
         return None
+    if PRIVATE_JWK_MEMBERS & set(member):
+        return None  # a published key with private members is refused, never stripped and used
     ops = member.get("key_ops")
     if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
         return None

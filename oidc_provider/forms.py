@@ -14,11 +14,10 @@ from jwcrypto.common import JWException
 from . import keys
 from .client_auth import secret_is_recoverable
 from .client_jwks import uri_allowed
+from .jose import PRIVATE_JWK_MEMBERS
 from .models import ClientProfile, SigningKey
 
 MIN_HMAC_SECRET_LENGTH = 32  # RFC 7518 §3.2: at least the 256-bit output of HS256
-
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 def validate_public_jwks(value: Any) -> dict[str, Any]:

@@ -19,45 +19,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from jwcrypto import jwk
 
 from oidc_provider import shared_cache
-from oidc_provider.jose import ALGORITHMS, ASYMMETRIC
+from oidc_provider.fetch import FetchError
+from oidc_provider.fetch import fetch_json as _fetch_json
+from oidc_provider.jose import ALGORITHMS, ASYMMETRIC, PRIVATE_JWK_MEMBERS
 
 from .conf import resource_settings
 
 logger = logging.getLogger("oidc_provider.resource_server")
 
 MAX_DOCUMENT_SIZE = 512 * 1024
-# RFC 7518 §6: members that only private keys have; a published JWK must not carry them.
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-
-
-class FetchError(Exception):
-    """The issuer's document could not be fetched or is not what we expect."""
 
 
 def fetch_json(url: str, *, timeout: float, auth: tuple[str, str] | None = None, data: Any = None) -> Any:
-    """GET (or POST ``data``) a JSON document with a timeout, no redirects and a size cap."""
-    session = requests.Session()
-    try:
-        if data is None:
-            response = session.get(url, timeout=timeout, allow_redirects=False)
-        else:
-            response = session.post(url, data=data, auth=auth, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise FetchError(f"{url}: {exc.__class__.__name__}") from None
-    finally:
-        session.close()
-    if response.status_code != 200:
-        raise FetchError(f"{url}: HTTP {response.status_code}")
-    if len(response.content) > MAX_DOCUMENT_SIZE:
-        raise FetchError(f"{url}: document too large")
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise FetchError(f"{url}: not JSON") from None
+    """GET (or POST ``data``) a JSON document through ``oidc_provider.fetch``: total deadline,
+    size cap before inflating, no redirects, https only, no internal addresses."""
+    return _fetch_json(url, timeout=timeout, max_bytes=MAX_DOCUMENT_SIZE, auth=auth, data=data)
 
 
 def discover(discovery_url: str, issuer: str | None, timeout: float) -> dict[str, Any]:
@@ -86,7 +65,12 @@ def parse_jwks(document: Any) -> dict[str, tuple[Any, str]]:
         key_ops = member.get("key_ops")
         if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
             continue
-        public = {k: v for k, v in member.items() if k not in PRIVATE_MEMBERS and k != "key_ops"}
+        if PRIVATE_JWK_MEMBERS & set(member):
+            # RFC 7517 §4 / RFC 8725 §3.5: a published key with private members is a leak or a
+            # mistake; refuse it rather than strip it.
+            logger.warning("Ignoring JWK %r from the issuer's JWKS: it carries private key members.", kid)
+            continue
+        public = {k: v for k, v in member.items() if k != "key_ops"}
         try:
             key = jwk.JWK(**public).get_op_key("verify")
         except Exception:  # jwcrypto raises many types for malformed keys
