@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
-from . import shared_cache
+from . import events, shared_cache
 from .conf import oidc_settings
 from .fetch import FetchError, fetch_json, scheme_allowed
 from .jose import ALGORITHMS, ASYMMETRIC, PRIVATE_JWK_MEMBERS
@@ -78,7 +78,8 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
         raise KeysUnavailable(KEYS_UNAVAILABLE)
     try:
         data = _download(uri)
-    except KeysUnavailable:
+    except KeysUnavailable as exc:
+        events.jwks_fetch_failed(uri, str(exc))
         if refresh:
             return None
         raise

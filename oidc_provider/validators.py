@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model, redirect_to_uri_allowed
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, grants, id_tokens, jose, metadata
+from . import authn, client_auth, events, grants, id_tokens, jose, metadata
 from .claims import (
     claims_for_scopes,
     parse_claims_request,
@@ -118,7 +118,8 @@ class OIDCValidator(OAuth2Validator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
-            grants.revoke_tokens_of_code(code)  # RFC 6749 §4.1.2: a reused code revokes its tokens
+            if grants.revoke_tokens_of_code(code):  # RFC 6749 §4.1.2: a reused code revokes its tokens
+                events.replay_detected("code", client_id)
             return False
         if not _active(request.user):
             return False  # deactivated since the code was issued: invalid_grant
@@ -264,7 +265,7 @@ class OIDCValidator(OAuth2Validator):
         if alg in jose.HMAC:
             serialized = self._sign_with_secret(id_token, alg, request)
         else:
-            serialized = sign(id_token, alg, "JWT")
+            serialized = sign(id_token, alg, "JWT", request.grant_type)
         expires = datetime.fromtimestamp(id_token["exp"], tz=UTC)
         IDToken = get_id_token_model()
         with transaction.atomic(using=router.db_for_write(IDToken)):
@@ -279,7 +280,9 @@ class OIDCValidator(OAuth2Validator):
             secret = client_auth.hmac_secret(request.client, alg)
         except ValueError as exc:
             raise errors.UnauthorizedClientError(description=str(exc), request=request) from None
-        return jose.sign(claims, secret, alg, typ="JWT")
+        token = jose.sign(claims, secret, alg, typ="JWT")
+        events.token_issued("ID token", request.client.client_id, request.grant_type, None, claims.get("jti"))
+        return token
 
     def _load_id_token(self, token: str):
         """Find the IDToken row of one of our ID tokens after verifying its signature."""

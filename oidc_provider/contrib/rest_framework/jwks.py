@@ -21,7 +21,7 @@ from typing import Any
 
 from jwcrypto import jwk
 
-from oidc_provider import shared_cache
+from oidc_provider import events, shared_cache
 from oidc_provider.fetch import FetchError
 from oidc_provider.fetch import fetch_json as _fetch_json
 from oidc_provider.jose import ALGORITHMS, ASYMMETRIC, PRIVATE_JWK_MEMBERS
@@ -163,7 +163,7 @@ class RemoteJWKS:
         try:
             document = self._fetch()
         except FetchError as exc:
-            logger.warning("Could not refresh the issuer's keys: %s", exc)
+            events.jwks_fetch_failed(self.jwks_uri or self.discovery_url, f"issuer's keys kept: {exc}")
             return self._usable(loaded)
         except Exception:
             # A bug or an odd transport error must cost the request its key, never a 500.
