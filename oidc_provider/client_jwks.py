@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -21,8 +20,6 @@ from . import events, shared_cache
 from .conf import oidc_settings
 from .fetch import FetchError, fetch_json, scheme_allowed
 from .jose import ALGORITHMS, ASYMMETRIC, PRIVATE_JWK_MEMBERS
-
-logger = logging.getLogger("oidc_provider.client_auth")
 
 MAX_JWKS_BYTES = 64 * 1024
 MIN_RSA_BITS = 2048
@@ -44,19 +41,14 @@ uri_allowed = scheme_allowed  # https only; plain http only while DEBUG
 
 
 def _download(uri: str) -> dict[str, Any]:
-    """The client's JWKS; what went wrong is logged, the client only learns that it failed."""
-    try:
-        data = fetch_json(
-            uri,
-            timeout=oidc_settings.HTTP_TIMEOUT,
-            max_bytes=MAX_JWKS_BYTES,
-            accept="application/jwk-set+json, application/json",
-        )
-        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-            raise FetchError(f"{uri}: not a JWK Set")
-    except FetchError as exc:
-        logger.warning("Could not fetch a client's keys: %s", exc)
-        raise KeysUnavailable(KEYS_UNAVAILABLE) from None
+    data = fetch_json(
+        uri,
+        timeout=oidc_settings.HTTP_TIMEOUT,
+        max_bytes=MAX_JWKS_BYTES,
+        accept="application/jwk-set+json, application/json",
+    )
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise FetchError(f"{uri}: not a JWK Set")
     return data
 
 
@@ -78,11 +70,12 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
         raise KeysUnavailable(KEYS_UNAVAILABLE)
     try:
         data = _download(uri)
-    except KeysUnavailable as exc:
+    except FetchError as exc:
+        # What went wrong is logged; the client only learns that its keys could not be fetched.
         events.jwks_fetch_failed(uri, str(exc))
         if refresh:
             return None
-        raise
+        raise KeysUnavailable(KEYS_UNAVAILABLE) from None
     shared_cache.set(key, data, oidc_settings.CLIENT_JWKS_CACHE_SECONDS)
     return data
 
