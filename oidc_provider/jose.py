@@ -155,8 +155,6 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("HS512", "oct", hashes.SHA512),
     )
 }
-#: JWK members only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 ASYMMETRIC = frozenset(name for name, a in ALGORITHMS.items() if a.kty != "oct")
 HMAC = frozenset(ALGORITHMS) - ASYMMETRIC
 

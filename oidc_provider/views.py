@@ -90,7 +90,7 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "issuer": oidc_settings.ISSUER,
                 "id_token_signing_alg_values_supported": metadata.signing_algorithms(),
                 "token_endpoint_auth_methods_supported": auth_methods(),
-                "token_endpoint_auth_signing_alg_values_supported": client_auth.signing_algorithms(),
+                "token_endpoint_auth_signing_alg_values_supported": client_auth.assertion_algorithms(),
                 "claims_supported": metadata.claims_supported(),
                 "claims_parameter_supported": True,
                 # OIDC Core §6: request objects are refused (absent, these default to true).
@@ -121,7 +121,7 @@ class ServerMetadataView(OAuthServerMetadataView):
             if endpoint == "token" or f"{endpoint}_endpoint" in listed:
                 update[f"{endpoint}_endpoint_auth_methods_supported"] = auth_methods()
                 update[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] = (
-                    client_auth.signing_algorithms()
+                    client_auth.assertion_algorithms()
                 )
         return _rewrite(response, update)
 

@@ -205,7 +205,7 @@ def test_parse_jwks_keeps_only_usable_signature_keys(rsa_key, es_key):
         ]
     }
     keys = parse_jwks(document)
-    # A key published with private members is refused, not stripped (a leak or a mistake).
+    # A key published with its private half is compromised: anyone could sign with it.
     assert set(keys) == {rsa_key.kid, es_key.kid}
     assert keys[rsa_key.kid][1] == "RS256" and keys[es_key.kid][1] == "ES256"
     assert parse_jwks({"keys": "x"}) == {} and parse_jwks([]) == {}

@@ -19,12 +19,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from jwcrypto import jwk
-
 from oidc_provider import events, shared_cache
 from oidc_provider.fetch import FetchError
 from oidc_provider.fetch import fetch_json as _fetch_json
-from oidc_provider.jose import ALGORITHMS, ASYMMETRIC, PRIVATE_JWK_MEMBERS
+from oidc_provider.jwk import InvalidJWK, import_jwk
 
 from .conf import resource_settings
 
@@ -54,30 +52,16 @@ def parse_jwks(document: Any) -> dict[str, tuple[Any, str]]:
     keys: dict[str, tuple[Any, str]] = {}
     members = document.get("keys") if isinstance(document, dict) else None
     for member in members if isinstance(members, list) else []:
-        if not isinstance(member, dict):
+        kid = member.get("kid") if isinstance(member, dict) else None
+        if not isinstance(kid, str) or not kid:
             continue
-        kid, alg = member.get("kid"), member.get("alg")
-        # The JWK must name its alg: guessing it from the key type is how confusion starts.
-        if not isinstance(kid, str) or not kid or alg not in ASYMMETRIC:
-            continue
-        if member.get("use", "sig") != "sig":
-            continue
-        key_ops = member.get("key_ops")
-        if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
-            continue
-        if PRIVATE_JWK_MEMBERS & set(member):
-            # RFC 7517 §4 / RFC 8725 §3.5: a published key with private members is a leak or a
-            # mistake; refuse it rather than strip it.
-            logger.warning("Ignoring JWK %r from the issuer's JWKS: it carries private key members.", kid)
-            continue
-        public = {k: v for k, v in member.items() if k != "key_ops"}
         try:
-            key = jwk.JWK(**public).get_op_key("verify")
-        except Exception:  # jwcrypto raises many types for malformed keys
-            logger.warning("Ignoring malformed JWK %r from the issuer's JWKS.", kid)
+            # The JWK must name its alg: guessing it from the key type is how confusion starts.
+            imported = import_jwk(member, require_alg=True)
+        except InvalidJWK as exc:
+            logger.info("Skipping JWK %r of the issuer's JWKS: %s", kid, exc)
             continue
-        if ALGORITHMS[alg].key_matches(key):
-            keys[kid] = (key, alg)
+        keys[kid] = (imported.key, imported.alg)
     return keys
 
 
