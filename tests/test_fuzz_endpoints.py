@@ -74,7 +74,8 @@ def _ok(response):
 
 
 @pytest.fixture
-def world(db, client):
+def world(db, client, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RP_INITIATED_LOGOUT_ENABLED": True}
     SigningKeyFactory(algorithm="RS256")
     app = ApplicationFactory(client_id="fuzz-client")
     IntrospectorFactory(client_id="fuzz-rs")
