@@ -25,7 +25,7 @@ from .conf import oidc_settings
 from .context import issuance
 from .profiles import profile_for
 from .tokens import authentication_time, sign
-from .validation import ACCESS_TOKEN, ID_TOKEN_HINT, decode, decode_local
+from .validation import ACCESS_TOKEN, ID_TOKEN_HINT, audience_list, decode, decode_local
 
 
 def _active(user: Any) -> bool:
@@ -300,15 +300,8 @@ class OIDCValidator(OAuth2Validator):
 
     def _verify_hmac_id_token(self, token: str, unverified: jose.Unverified) -> dict[str, Any]:
         """An HS256 ID token verifies with the secret of the client it names (not DOT's jwk_key)."""
-        aud = unverified.claims().get("aud")
-        audiences = (
-            [aud]
-            if isinstance(aud, str)
-            else [a for a in aud if isinstance(a, str)]
-            if isinstance(aud, list)
-            else []
-        )
-        client = self._get_client_by_audience(audiences) if audiences else None
+        named = audience_list(unverified.claims())
+        client = self._get_client_by_audience(named) if named else None
         if client is None:
             raise jose.InvalidToken("Unknown audience.")
         alg = unverified.header["alg"]
