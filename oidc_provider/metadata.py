@@ -27,7 +27,9 @@ def signing_algorithms() -> list[str]:
     only when a client is configured for it (it signs with that client's secret)."""
     usable = set(keyring().active) & set(oidc_settings.ALLOWED_ALGORITHMS) & ID_TOKEN_ALGORITHMS
     algorithms = sorted(usable)
-    if ClientProfile.objects.filter(id_token_algorithm="HS256").exists():
+    # A hashed secret cannot sign (client_auth.hmac_secret): such a client does not count.
+    hs256 = ClientProfile.objects.filter(id_token_algorithm="HS256", application__hash_client_secret=False)
+    if hs256.exists():
         algorithms.append("HS256")
     return algorithms
 

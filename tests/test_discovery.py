@@ -108,6 +108,8 @@ def test_signing_algorithms_are_those_of_usable_keys(client, settings):
 
 def test_hs256_is_advertised_only_when_a_client_can_use_it(client):
     assert "HS256" not in client.get(OIDC).json()["id_token_signing_alg_values_supported"]
+    ClientProfileFactory(application=ApplicationFactory(), id_token_algorithm="HS256")  # hashed secret
+    assert "HS256" not in client.get(OIDC).json()["id_token_signing_alg_values_supported"]
     app = ApplicationFactory(hash_client_secret=False, client_secret="x" * 40)
     ClientProfileFactory(application=app, id_token_algorithm="HS256")
     assert "HS256" in client.get(OIDC).json()["id_token_signing_alg_values_supported"]
