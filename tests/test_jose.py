@@ -209,3 +209,19 @@ def test_ours_and_pyjwt_agree_on_random_mutations(alg, mutation, where, value):
     public = private.public_key()
     assert _ours_accept(mutated, public, alg) == _pyjwt_accepts(mutated, public, alg)
     assert _ours_accept(token, public, alg)
+
+
+def test_a_jwk_with_private_members_is_refused_wherever_keys_are_imported():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwcrypto import jwk
+
+    from oidc_provider import client_jwks
+    from oidc_provider.contrib.rest_framework.jwks import parse_jwks
+
+    key = jwk.JWK.from_pyca(rsa.generate_private_key(65537, 2048))
+    public = {**key.export_public(as_dict=True), "kid": "k", "alg": "RS256"}
+    private = {**key.export_private(as_dict=True), "kid": "k", "alg": "RS256"}
+    assert client_jwks.load_key(public, "RS256") is not None
+    assert client_jwks.load_key(private, "RS256") is None
+    assert set(parse_jwks({"keys": [public]})) == {"k"}
+    assert parse_jwks({"keys": [private]}) == {}
