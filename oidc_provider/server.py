@@ -8,7 +8,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 
@@ -61,6 +61,10 @@ class Server(OpenIDServer):
             )
             headers = {**ERROR_HEADERS, "Retry-After": "1"}
             body, status = unavailable.json, unavailable.status_code
+        except DataError:
+            # A value the database cannot store or compare (a NUL byte in a code on PostgreSQL).
+            invalid = errors.InvalidRequestError(description="A parameter contains invalid characters.")
+            headers, body, status = ERROR_HEADERS, invalid.json, invalid.status_code
         if status == 401 and _used_basic(request_headers):
             # RFC 6749 §5.2: the challenge matches the scheme the client used, not oauthlib's Bearer.
             headers = {**headers, "WWW-Authenticate": basic_challenge()}
