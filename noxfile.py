@@ -10,8 +10,10 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -47,9 +49,11 @@ def _pyenv_root() -> str:
 
 def find_python(version: str) -> str | None:
     """pythonX.Y on PATH when it runs (a pyenv shim of an unselected version does not), else pyenv's."""
-    found = glob.glob(f"{_pyenv_root()}/versions/{version}.*/bin/python{version}")
-    newest_first = sorted(found, key=lambda p: [int(n) for n in Path(p).parents[1].name.split(".")[:3]])
-    for candidate in [shutil.which(f"python{version}"), *reversed(newest_first)]:
+    found = glob.glob(f"{_pyenv_root()}/versions/{version}.[0-9]*/bin/python{version}")
+    newest_first = sorted(found, key=lambda p: [int(n) for n in re.findall(r"\d+", Path(p).parents[1].name)])[
+        ::-1
+    ]
+    for candidate in [shutil.which(f"python{version}"), *newest_first]:
         if candidate and _runs(candidate, version):
             return candidate
     return None
@@ -94,7 +98,7 @@ for _django, _python in PAIRS:
 @nox.session(python=False)
 def package(session: nox.Session) -> None:
     """Build the sdist and wheel, twine check, and check what they hold (.ci/check_dist.py)."""
-    session.run("python", ".ci/check_dist.py")
+    session.run(sys.executable, ".ci/check_dist.py")  # nox's interpreter: .venv, with build and twine
 
 
 @nox.session(python=False, requires=["package"])
@@ -113,7 +117,7 @@ def install(session: nox.Session) -> None:
         constraints = f"requirements/django-{django}.txt"
         try:
             session.run(
-                "python",
+                sys.executable,
                 ".ci/try_install.py",
                 "--python",
                 interpreter,
