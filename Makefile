@@ -59,7 +59,7 @@ test-postgres: $(VENV)/.test
 	fi
 
 # The other pairs (SQLite, no browser tests), the sdist/wheel checks and the install check; the
-# summary table is printed even when a step failed, and the first failure is the exit status.
+# summary table is printed even when a step failed, and any failure makes the target fail.
 matrix: $(VENV)/.ci
 	@status=0; \
 	$(NOX) -t matrix || status=1; \
