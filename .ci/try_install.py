@@ -9,8 +9,9 @@ Run by `nox -s install` (part of `make test`) once per Django/Python pair. In a 
    files startproject wrote;
 3. the `key` block's output becomes `OIDC_ENCRYPTION_KEY`; every line of the `shell` block runs
    (migrate, creating a signing key, check);
-4. one client-credentials client, then `runserver` on a free loopback port: discovery, JWKS and one
-   token request, whose access token must be an RFC 9068 JWT signed by a published key.
+4. one client-credentials client, then `runserver` on a free loopback port: discovery (also at the
+   RFC 8414 root URL), JWKS and one token request, whose access token must be an RFC 9068 JWT
+   signed by a published key.
 Exits non-zero, printing the failing step, when any of it fails.
 """
 
@@ -91,6 +92,7 @@ def b64json(part: str) -> dict:
 def token_request(base: str) -> None:
     """Discovery, JWKS and one client_credentials token: an RFC 9068 JWT signed by a published key."""
     discovery = fetch(f"{base}/o/.well-known/openid-configuration")
+    rfc8414 = fetch(f"{base}/.well-known/oauth-authorization-server/o")  # RFC 8414 §3.1, site root
     kids = {key["kid"] for key in fetch(f"{base}/o/.well-known/jwks.json")["keys"]}
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     answer = fetch(
@@ -102,6 +104,7 @@ def token_request(base: str) -> None:
     problems = [
         f"{name}: {got!r} != {want!r}"
         for name, got, want in [
+            ("RFC 8414 issuer", rfc8414.get("issuer"), discovery["issuer"]),
             ("token_type", answer.get("token_type"), "Bearer"),
             ("typ", header.get("typ"), "at+jwt"),
             ("kid published", header.get("kid") in kids, True),
