@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class OIDCProviderConfig(AppConfig):
@@ -10,8 +11,13 @@ class OIDCProviderConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        # Register system checks, the key and profile cache receivers and the login-time receiver.
-        from . import authn, checks, keys, profiles  # noqa: F401
+        # Register system checks, the key and profile cache receivers, the login-time and
+        # session receivers, and end sessions when a user is deactivated or changes password.
+        from . import authn, checks, keys, profiles, sessions  # noqa: F401
+
+        user_model = apps.get_model(settings.AUTH_USER_MODEL)
+        pre_save.connect(sessions.user_pre_save, sender=user_model, dispatch_uid="oidc_provider.sessions")
+        post_save.connect(sessions.user_post_save, sender=user_model, dispatch_uid="oidc_provider.sessions")
 
         if not apps.is_installed("oauth2_provider"):
             return  # reported by check oidc_provider.E001

@@ -19,7 +19,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 
-from .models import AuthenticationContext
+from . import sessions
+from .models import AuthenticationContext, ProviderSession
 from .validation import decode_local
 
 #: Session key holding the NumericDate of the last active login.
@@ -99,7 +100,10 @@ def _as_datetime(auth_time: int | None) -> datetime | None:
 def remember_grant(code: str, request: Any) -> None:
     """Store the authorization's auth_time beside the new authorization code."""
     AuthenticationContext.objects.create(
-        code_hash=_code_hash(code), auth_time=_as_datetime(getattr(request, "auth_time", None))
+        code_hash=_code_hash(code),
+        auth_time=_as_datetime(getattr(request, "auth_time", None)),
+        sid=sessions.sid_of_request(request),
+        application=request.client,
     )
 
 
@@ -150,8 +154,12 @@ def claims_request_for(access_token: Any) -> dict[str, Any]:
 
 
 def clear_expired() -> int:
-    """Delete contexts no live token uses (codes never exchanged, tokens deleted)."""
+    """Delete contexts no live token or live provider session uses (codes never exchanged,
+    tokens deleted): a live session still needs them to notify its relying parties."""
     cutoff = timezone.now() - timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
-    unused = AuthenticationContext.objects.filter(access_token__isnull=True, created_at__lt=cutoff)
+    live = ProviderSession.objects.filter(ended_at=None).values("sid")
+    unused = AuthenticationContext.objects.filter(access_token__isnull=True, created_at__lt=cutoff).exclude(
+        sid__in=live
+    )
     deleted, _ = unused.delete()
     return deleted

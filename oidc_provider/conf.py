@@ -49,6 +49,24 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_JWKS_CACHE_SECONDS": 3600,
     "CLIENT_JWKS_MIN_REFETCH_INTERVAL": 60,
     "HTTP_TIMEOUT": 5,
+    # Sessions and logout (OpenID Connect Back-Channel Logout 1.0).
+    # Put sid in every ID token, not only for clients with backchannel_logout_session_required.
+    "ID_TOKEN_ALWAYS_SID": False,
+    "LOGOUT_TOKEN_LIFETIME": 120,  # seconds; §2.4 exp, kept short
+    "BACKCHANNEL_LOGOUT_TIMEOUT": 3,  # total seconds for one POST to a relying party
+    # Seconds a user's sign-out may wait for inline (immediate backend) deliveries, all RPs together;
+    # what does not fit is left for a retry (the task worker, or `oidc_backchannel retry`).
+    "BACKCHANNEL_LOGOUT_BUDGET": 5,
+    "BACKCHANNEL_LOGOUT_MAX_ATTEMPTS": 5,
+    "BACKCHANNEL_LOGOUT_RETRY_DELAY": 30,  # seconds before the first retry; doubles after each
+    "BACKCHANNEL_LOGOUT_TASK_BACKEND": "default",  # alias in TASKS
+    # Deliver to addresses on loopback/private networks (a demo, RPs on an internal network).
+    "BACKCHANNEL_LOGOUT_ALLOW_PRIVATE_ADDRESSES": False,
+    # Tokens of an ended session: refresh tokens without offline_access are always revoked
+    # (Back-Channel Logout §2.7); access tokens are revoked too with "revoke", left to expire with "keep".
+    "SESSION_END_ACCESS_TOKENS": "revoke",
+    # End the user's provider sessions (and notify the RPs) when their password changes.
+    "END_SESSIONS_ON_PASSWORD_CHANGE": False,
 }
 
 IMPORT_STRINGS = ("ACCESS_TOKEN_CLAIMS_HOOK", "USERINFO_CLAIMS_PROVIDER")

@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, grants, jose
+from . import authn, client_auth, grants, jose, sessions
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
@@ -228,6 +228,11 @@ class OIDCValidator(OAuth2Validator):
             id_token["c_hash"] = jose.token_hash(alg, token["code"])
         if isinstance(id_token.get("aud"), list) and len(id_token["aud"]) > 1:
             id_token["azp"] = request.client.client_id
+        sid = sessions.id_token_sid(request, profile)
+        if sid:
+            id_token["sid"] = sid
+        if request.grant_type is None and "code" not in token:
+            sessions.record_implicit(request, id_token["jti"])  # no grant remembers this client
         if alg in jose.HMAC:
             serialized = self._sign_with_secret(id_token, alg, request)
         else:

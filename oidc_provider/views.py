@@ -22,7 +22,7 @@ from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView, OAuthServerMetadataView
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, jose
+from . import authn, client_auth, jose, sessions
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
@@ -65,7 +65,7 @@ def auth_methods() -> list[str]:
 
 
 #: Claims an ID token or userinfo response may carry (OIDC Discovery §3 claims_supported).
-ID_TOKEN_CLAIMS = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash"]
+ID_TOKEN_CLAIMS = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash", "sid"]
 
 
 def _rewrite(response: HttpResponse, update: dict[str, Any]) -> JsonResponse:
@@ -93,6 +93,9 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
                 "revocation_endpoint": self._get_endpoint_url(request, "revoke-token"),
                 "introspection_endpoint": self._get_endpoint_url(request, "introspect"),
+                # OpenID Connect Back-Channel Logout 1.0 §2.1.
+                "backchannel_logout_supported": True,
+                "backchannel_logout_session_supported": True,
             },
         )
 
@@ -247,6 +250,7 @@ class AuthorizationView(DOTAuthorizationView):
         if getattr(self, "_force_consent", False):
             raise _ShowConsent
         credentials["auth_time"] = authn.session_auth_time(request)
+        credentials[sessions.REQUEST_SID] = sessions.current_sid(request)
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def _error(self, error_class: type, credentials: dict, application: Any, description: str | None = None):
