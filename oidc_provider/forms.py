@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+import django
 from django import forms
 from django.core.exceptions import ValidationError
 from jwcrypto import jwk
@@ -14,6 +15,7 @@ from jwcrypto.common import JWException
 from . import keys
 from .client_auth import secret_is_recoverable
 from .client_jwks import uri_allowed
+from .logout_http import uri_allowed as logout_uri_allowed
 from .models import ClientProfile, SigningKey
 
 MIN_HMAC_SECRET_LENGTH = 32  # RFC 7518 §3.2: at least the 256-bit output of HS256
@@ -55,6 +57,13 @@ class ClientProfileForm(forms.ModelForm):
     client_jwks_uri = forms.URLField(
         label="Client JWKS URI", required=False, max_length=2000, assume_scheme="https"
     )
+    backchannel_logout_uri = forms.URLField(
+        label="Back-channel logout URI",
+        required=False,
+        max_length=2000,
+        help_text="Receives a logout token (POST) when the user's session at this provider ends.",
+        **({"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}),
+    )
 
     class Meta:
         model = ClientProfile
@@ -69,6 +78,8 @@ class ClientProfileForm(forms.ModelForm):
             "client_jwks",
             "client_jwks_uri",
             "allowed_scopes",
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
         )
         widgets = {"client_jwks": forms.Textarea(attrs={"rows": 6, "cols": 80})}
 
@@ -86,6 +97,16 @@ class ClientProfileForm(forms.ModelForm):
     def clean_client_jwks(self) -> dict[str, Any] | None:
         value = self.cleaned_data.get("client_jwks")
         return validate_public_jwks(value) if value else None
+
+    def clean_backchannel_logout_uri(self) -> str:
+        value = self.cleaned_data.get("backchannel_logout_uri") or ""
+        if value and not logout_uri_allowed(value):
+            # Back-Channel Logout §2.2: absolute, no fragment; https like every URI we call.
+            raise ValidationError(
+                "The back-channel logout URI must be an https URL without a fragment "
+                "(http is accepted only with DEBUG)."
+            )
+        return value
 
     def clean_client_jwks_uri(self) -> str:
         value = self.cleaned_data.get("client_jwks_uri") or ""
