@@ -22,6 +22,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .conf import oidc_settings
+from .context import issuance
 from .models import AuthenticationContext, ProviderSession
 
 #: Django session key holding the sid of the sign-in.
@@ -68,12 +69,13 @@ def current_sid(request: Any) -> str:
 
 
 def sid_of_request(request: Any) -> str:
-    """The sid an oauthlib request issues tokens in: set by our authorization view, or restored
-    from the authorization's AuthenticationContext at the token endpoint."""
-    context = getattr(request, "oidc_context", None)
-    if context is not None:
-        return context.sid
-    return request.__dict__.get(REQUEST_SID) or ""
+    """The sid an oauthlib request issues tokens in (kept in its IssuanceContext): set by our
+    authorization view, or restored from the authorization's AuthenticationContext."""
+    state = issuance(request)
+    if state.sid is None:
+        stored = state.authentication
+        state.sid = (stored.sid if stored is not None else vars(request).get(REQUEST_SID)) or ""
+    return state.sid
 
 
 def id_token_sid(request: Any, profile: Any) -> str | None:
@@ -86,7 +88,7 @@ def id_token_sid(request: Any, profile: Any) -> str | None:
 
 def record_implicit(request: Any, jti: str) -> None:
     """An ID token issued at the authorization endpoint with no code: remember its client."""
-    sid = request.__dict__.get(REQUEST_SID)
+    sid = sid_of_request(request)
     if sid:
         AuthenticationContext.objects.create(
             code_hash=f"id_token:{jti}"[:64], sid=sid, application=request.client

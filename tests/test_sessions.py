@@ -79,7 +79,12 @@ def test_refreshed_id_token_keeps_the_sid_and_a_client_sid_parameter_is_ignored(
     sid = _claims(body["id_token"])["sid"]
     response = client.post(
         "/o/token/",
-        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"], "oidc_sid": "forged"},
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+            "oidc_sid": "forged",
+            "oidc_context": "x",
+        },
         **basic(app.client_id),
     )
     assert response.status_code == 200, response.content
