@@ -131,6 +131,14 @@ class ClientProfile(models.Model):
         blank=True,
         help_text=_("Space-separated; empty allows every scope of the site."),
     )
+    introspection_allowed = models.BooleanField(
+        _("may introspect tokens"),
+        default=False,
+        help_text=_(
+            "RFC 7662: a confidential client (a resource server) that may ask whether any token is "
+            "active. Public clients never may."
+        ),
+    )
     # OpenID Connect Back-Channel Logout 1.0 §2.2 client metadata.
     backchannel_logout_uri = models.URLField(
         _("back-channel logout URI"),
