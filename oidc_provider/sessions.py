@@ -53,15 +53,21 @@ def start(request: Any, user: Any) -> ProviderSession:
 @receiver(user_logged_in, dispatch_uid="oidc_provider.sessions.logged_in")
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if getattr(request, "session", None) is not None:
-        start(request, user)
+        _live_sid(request, user)
 
 
 def current_sid(request: Any) -> str:
     """The sid of the signed-in user's live session; a new one for sessions that predate it."""
+    return _live_sid(request, request.user)
+
+
+def _live_sid(request: Any, user: Any) -> str:
+    """The session's sid while it is live and the same user's (signing in again, e.g. for
+    prompt=login or max_age, stays in the same session); otherwise a new session."""
     sid = request.session.get(SESSION_SID)
     row = ProviderSession.objects.filter(sid=sid, ended_at=None).first() if sid else None
-    if row is None or row.user_id != request.user.pk:
-        return start(request, request.user).sid
+    if row is None or row.user_id != user.pk:
+        return start(request, user).sid
     key = _session_key(request)
     if key and row.session_key != key:  # the key cycled (a password change keeps the session)
         ProviderSession.objects.filter(pk=row.pk).update(session_key=key)

@@ -34,7 +34,7 @@ def _client_app(session_required=False, uri=""):
 
 
 def _tokens(client, app, scope="openid"):
-    """Another authorization in the browser's current sign-in (code_flow signs in anew)."""
+    """Another authorization in the browser's current sign-in."""
     code, verifier = authorize(client, app, scope)
     response = exchange_code(client, app, code, verifier)
     assert response.status_code == 200, response.content
@@ -53,7 +53,10 @@ def test_login_starts_a_session_with_an_unguessable_sid(client, rsa_key):
     row = ProviderSession.objects.get(sid=sid)
     assert row.user == user and row.ended_at is None
     assert row.session_key == client.session.session_key
-    client.force_login(user)  # a new sign-in is a new session
+    client.force_login(user)  # signing in again in the same browser session keeps it
+    assert client.session[sessions.SESSION_SID] == sid
+    assert ProviderSession.objects.get(sid=sid).session_key == client.session.session_key
+    client.force_login(UserFactory())  # another user: Django starts a new session, so do we
     assert client.session[sessions.SESSION_SID] != sid
 
 
