@@ -212,3 +212,22 @@ def test_private_key_jwt_with_http_jwks_uri():
 def test_e060_dot_authorization_view_is_flagged(settings):
     settings.ROOT_URLCONF = "tests.dot_urls"
     assert "oidc_provider.E060" in ids(run_checks())
+
+
+def test_bad_session_end_access_tokens(oidc):
+    oidc(SESSION_END_ACCESS_TOKENS="delete")
+    assert "oidc_provider.E070" in ids(run_checks())
+
+
+@pytest.mark.parametrize("value", [-1, "3", None])
+def test_bad_backchannel_timeout(oidc, value):
+    oidc(BACKCHANNEL_LOGOUT_TIMEOUT=value)
+    assert "oidc_provider.E071" in ids(run_checks())
+
+
+def test_backchannel_task_backend_must_exist(oidc, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    oidc(BACKCHANNEL_LOGOUT_TASK_BACKEND="queue")
+    assert "oidc_provider.E072" in ids(run_checks())
+    oidc(BACKCHANNEL_LOGOUT_TASK_BACKEND="default")
+    assert "oidc_provider.E072" not in ids(run_checks())
