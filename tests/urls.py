@@ -8,4 +8,5 @@ urlpatterns = [
     path("o/", include("oidc_provider.urls")),
     path("api/", include("example_project.demo_api.urls")),
     path("rp/", include("example_project.rp.urls")),
+    path("rp2/", include("example_project.rp.urls", namespace="rp2")),
 ]
