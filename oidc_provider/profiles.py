@@ -1,10 +1,10 @@
 """Per-client settings (ClientProfile), created on demand for clients that predate the app.
 
 Every token request needs its client's profile, so each process keeps the profiles it has read,
-each tagged with the version stamp (in Django's cache) it was read under. Like the key ring, a
-process looks at the shared stamp at most every ``KEY_CACHE_CHECK_INTERVAL`` seconds (a cache
-read per request would cost more than the query it saves: ~0.35 ms to Redis here). A change saved
-anywhere bumps the stamp after commit and the saving process forgets its copies at once; no copy
+each tagged with the version (``versions``: a database counter and a cache stamp) it was read
+under. Like the key ring, a process reads the version at most every ``KEY_CACHE_CHECK_INTERVAL``
+seconds (a read per request would cost more than the query it saves). A change saved anywhere
+bumps the version in its transaction and the saving process forgets its copies at once; no copy
 is used for longer than ``MAX_AGE`` seconds, which bounds what a change made around the signals
 (``QuerySet.update()``, a data migration) can leave behind. After such a change, call
 ``invalidate()``.
@@ -19,27 +19,17 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import stamps
-from .conf import oidc_settings
+from . import versions
 from .models import ClientProfile
 
-VERSION_CACHE_KEY = "oidc_provider:client-profiles:version"
+VERSION_NAME = "client-profiles"
 MAX_AGE = 60
 _ON_INSTANCE = "_oidc_provider_profile"  # the profile for this request's Application instance
 
-# (application pk, client_id) -> (stamp it was read under, monotonic time, profile). The
+# (application pk, client_id) -> (version it was read under, monotonic time, profile). The
 # client_id guards against a pk reused after a rolled-back insert (SQLite reuses rowids).
 _profiles: dict[tuple[Any, str], tuple[str, float, ClientProfile]] = {}
-_stamp: tuple[str, float] = ("", 0.0)  # the shared stamp, and until when it is taken as current
-
-
-def _current_version(now: float) -> str:
-    global _stamp
-    version, fresh_until = _stamp
-    if now >= fresh_until:
-        version = stamps.current(VERSION_CACHE_KEY)
-        _stamp = (version, now + oidc_settings.KEY_CACHE_CHECK_INTERVAL)
-    return version
+_watch = versions.Watch(VERSION_NAME)
 
 
 def profile_for(application: Any) -> ClientProfile:
@@ -49,7 +39,7 @@ def profile_for(application: Any) -> ClientProfile:
         return profile
     key = (application.pk, application.client_id)
     now = time.monotonic()
-    version = _current_version(now)
+    version = _watch.current()
     cached = _profiles.get(key)
     if cached is not None and cached[0] == version and now - cached[1] < MAX_AGE:
         profile = cached[2]
@@ -63,19 +53,20 @@ def profile_for(application: Any) -> ClientProfile:
 
 def invalidate() -> None:
     """Make every process read client profiles again (after changes that send no signals)."""
+    versions.bump(VERSION_NAME)
     clear_local_cache()
-    stamps.bump(VERSION_CACHE_KEY)
 
 
 def clear_local_cache() -> None:
-    """Forget this process's copies and its reading of the stamp (tests; after a local change)."""
-    global _stamp
+    """Forget this process's copies and its reading of the version (tests; after a local change)."""
     _profiles.clear()
-    _stamp = ("", 0.0)
+    _watch.forget()
 
 
 @receiver(post_save, sender=ClientProfile)
 @receiver(post_delete, sender=ClientProfile)
-def _profile_changed(**kwargs: Any) -> None:
+def _profile_changed(created: bool = False, **kwargs: Any) -> None:
     clear_local_cache()
-    transaction.on_commit(invalidate)
+    if not created:  # no process holds a copy of a new row
+        versions.bump(VERSION_NAME)
+    transaction.on_commit(clear_local_cache)

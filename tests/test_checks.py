@@ -41,7 +41,7 @@ def test_test_settings_are_clean():
     ("caches", "debug", "expected"),
     [
         ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, False, "W002"),
-        ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, None),
+        ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, "W002"),
         ({"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}, True, "E026"),
         ({"other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, "E025"),
         (
@@ -212,6 +212,23 @@ def test_private_key_jwt_with_http_jwks_uri():
 def test_e060_dot_authorization_view_is_flagged(settings):
     settings.ROOT_URLCONF = "tests.dot_urls"
     assert "oidc_provider.E060" in ids(run_checks())
+
+
+@pytest.mark.django_db
+def test_a_key_encryption_keys_cannot_open_is_a_database_check_error_with_kid_and_hint(settings):
+    from cryptography.fernet import Fernet
+
+    from .factories import SigningKeyFactory
+
+    key = SigningKeyFactory(algorithm="ES256")
+    assert "oidc_provider.E027" not in ids(checks.run_checks(databases=["default"]))
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": [Fernet.generate_key().decode()]}
+    assert "oidc_provider.E027" not in ids(run_checks())  # a database check: only when asked
+    with pytest.raises(SystemCheckError) as failure:
+        call_command("check", "--database", "default")
+    message = str(failure.value)
+    assert "oidc_provider.E027" in message and key.kid in message
+    assert f"oidc_keys revoke {key.kid}" in message and "ENCRYPTION_KEYS" in message
 
 
 def test_bad_session_end_access_tokens(oidc):
