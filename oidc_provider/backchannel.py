@@ -44,7 +44,7 @@ def notify(contexts: list[Any]) -> list[LogoutDelivery]:
         uri = profile_for(application).backchannel_logout_uri
         if uri:
             deliveries.append(_create(application, uri, context.sid))
-    pending = [d.pk for d in deliveries if d.status == Status.PENDING]
+    pending = [d.pk for d in deliveries]
     if pending:
         transaction.on_commit(lambda: enqueue(pending))
     return deliveries
@@ -55,15 +55,7 @@ def _create(application: Any, uri: str, sid: str) -> LogoutDelivery:
 
     user = ProviderSession.objects.get(sid=sid).user
     subject = logout_tokens.subject_for(user, application)
-    delivery = LogoutDelivery(application=application, uri=uri, sid=sid, subject=subject)
-    try:
-        # §2.4: sub and sid both, so RPs keyed by either can find their session.
-        delivery.logout_token = logout_tokens.build(application, subject=subject, sid=sid)
-    except (NoActiveKey, ImproperlyConfigured) as exc:
-        delivery.status, delivery.last_error = Status.FAILED, str(exc)[:255]
-        delivery.finished_at = timezone.now()
-    delivery.save()
-    return delivery
+    return LogoutDelivery.objects.create(application=application, uri=uri, sid=sid, subject=subject)
 
 
 # -- tasks -----------------------------------------------------------------------------
@@ -110,8 +102,13 @@ def attempt(pk: int, not_after: float | None = None) -> str:
         return "skipped"
     delivery = LogoutDelivery.objects.select_related("application").get(pk=pk)
     try:
-        status = logout_http.post_form(delivery.uri, {"logout_token": delivery.logout_token}, timeout=timeout)
+        # A fresh token per attempt: a retry minutes later must not carry an expired one.
+        # §2.4: sub and sid both, so RPs keyed by either can find their session.
+        token = logout_tokens.build(delivery.application, subject=delivery.subject, sid=delivery.sid or None)
+        status = logout_http.post_form(delivery.uri, {"logout_token": token}, timeout=timeout)
         error = "" if status in SUCCESS else f"HTTP {status}"
+    except (NoActiveKey, ImproperlyConfigured) as exc:  # no key for the client's algorithm (yet)
+        status, error = None, f"Not signed: {exc}"
     except logout_http.DeliveryError as exc:
         status, error = None, str(exc)
     _record(delivery, status, error)
@@ -125,7 +122,6 @@ def _record(delivery: LogoutDelivery, status: int | None, error: str) -> None:
     if status in SUCCESS or delivery.attempts >= oidc_settings.BACKCHANNEL_LOGOUT_MAX_ATTEMPTS:
         delivery.status = Status.DELIVERED if status in SUCCESS else Status.FAILED
         delivery.finished_at, delivery.next_attempt_at = now, None
-        delivery.logout_token = ""  # a finished delivery keeps no credential
     else:
         delay = oidc_settings.BACKCHANNEL_LOGOUT_RETRY_DELAY * 2 ** (delivery.attempts - 1)
         delivery.next_attempt_at = now + timedelta(seconds=delay)

@@ -271,7 +271,10 @@ class ProviderSession(models.Model):
 
 
 class LogoutDelivery(models.Model):
-    """One logout token to one relying party's back-channel logout URI, and what became of it."""
+    """One logout notice to one relying party's back-channel logout URI, and what became of it.
+
+    The logout token is built afresh for each attempt (its exp is short) and never stored.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -284,8 +287,6 @@ class LogoutDelivery(models.Model):
     uri = models.URLField(max_length=2000)
     sid = models.CharField(max_length=64, blank=True)
     subject = models.CharField(max_length=255, blank=True)
-    # Kept only until delivered or given up: it is a bearer credential for one logout.
-    logout_token = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)

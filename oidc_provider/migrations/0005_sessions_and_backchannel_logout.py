@@ -42,7 +42,6 @@ class Migration(migrations.Migration):
                 ('uri', models.URLField(max_length=2000)),
                 ('sid', models.CharField(blank=True, max_length=64)),
                 ('subject', models.CharField(blank=True, max_length=255)),
-                ('logout_token', models.TextField(blank=True, editable=False)),
                 ('status', models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('failed', 'failed (gave up)')], db_index=True, default='pending', max_length=12)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('next_attempt_at', models.DateTimeField(blank=True, db_index=True, null=True)),
