@@ -1,4 +1,4 @@
-"""DOT's URLs with our authorization, JWKS, discovery, introspection and logout views in place of DOT's.
+"""DOT's URLs with our authorization, logout, JWKS, discovery and introspection views in place of DOT's.
 
 Mount instead of DOT's: ``path("o/", include("oidc_provider.urls"))``. The namespace
 stays ``oauth2_provider`` so DOT's views and reverse() calls keep working.
@@ -8,7 +8,6 @@ from django.urls import path, re_path
 from oauth2_provider import urls as dot_urls
 
 from . import registration, views
-from .logout import LogoutView
 
 app_name = "oauth2_provider"
 
@@ -26,7 +25,7 @@ _ours = [
     path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks-info"),
     path("introspect/", views.IntrospectView.as_view(), name="introspect"),
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
+    path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
     # DOT's dynamic client registration (DCR_ENABLED) plus back-channel logout metadata.
     path("register/", registration.RegistrationView.as_view(), name="dcr-register"),
     path(

@@ -1,4 +1,4 @@
-"""RP-initiated logout (DOT's /o/logout/ through oidc_provider.logout) with provider sessions."""
+"""RP-initiated logout (DOT's /o/logout/ through views.LogoutView) with provider sessions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from oidc_provider import logout, sessions
+from oidc_provider import id_tokens, sessions
 from oidc_provider.models import ClientProfile, LogoutDelivery, ProviderSession
 
 from .factories import ApplicationFactory, UserFactory
@@ -81,4 +81,4 @@ def test_a_hint_of_this_session_signs_out_without_asking(client, rsa_key):
 
 @pytest.mark.parametrize("hint", [None, "", "not-a-jwt", "e30.e30.e30"])
 def test_hint_sid_of_anything_else_is_none(hint, rsa_key):
-    assert logout.hint_sid(hint) is None
+    assert id_tokens.hint_sid(hint) is None
