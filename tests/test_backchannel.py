@@ -230,3 +230,24 @@ def test_discovery_advertises_back_channel_logout(client, rsa_key, settings):
     assert data["backchannel_logout_session_supported"] is True
     assert data["end_session_endpoint"] == "https://testserver/o/logout/"
     assert "sid" in data["claims_supported"]
+
+
+def test_a_queueing_backend_gets_the_delivery_and_its_deferred_retry(
+    client, rsa_key, rp, settings, django_capture_on_commit_callbacks
+):
+    """With a backend that queues and defers (the database backend in production), the sign-out
+    only enqueues; the worker's failed attempt enqueues the retry with run_after."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import task_backends
+
+    rp.behaviour = 500
+    _sign_in(client, _app(rp.url))
+    _logout(client, django_capture_on_commit_callbacks)
+    backend = task_backends["default"]
+    assert rp.received == []  # nothing ran during the sign-out
+    (queued,) = backend.results
+    assert queued.args[1] is None  # no sign-out budget: the worker's own deadline applies
+    assert backchannel.attempt(*queued.args) == Status.PENDING  # what the worker does
+    retry = backend.results[-1]
+    delivery = LogoutDelivery.objects.get()
+    assert len(backend.results) == 2 and retry.task.run_after == delivery.next_attempt_at
