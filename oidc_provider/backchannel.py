@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import logout_http, logout_tokens
+from . import events, logout_http, logout_tokens
 from .conf import oidc_settings
 from .keys import NoActiveKey
 from .models import LogoutDelivery
@@ -126,8 +126,10 @@ def _record(delivery: LogoutDelivery, status: int | None, error: str) -> None:
         delay = oidc_settings.BACKCHANNEL_LOGOUT_RETRY_DELAY * 2 ** (delivery.attempts - 1)
         delivery.next_attempt_at = now + timedelta(seconds=delay)
     delivery.save()
+    if delivery.status != Status.DELIVERED:
+        gave_up = delivery.status == Status.FAILED
+        events.logout_delivery_failed(delivery.application.client_id, delivery.uri, error, gave_up)
     if delivery.status == Status.PENDING:
-        logger.warning("Back-channel logout to %s failed (%s); retrying later", delivery.uri, error)
         _schedule_retry(delivery)
 
 

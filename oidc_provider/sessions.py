@@ -114,30 +114,33 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 def end(sids: Iterable[str], *, reason: str, delete_django_sessions: bool = False) -> list[str]:
     """End these sessions; returns the sids this call ended (each is ended, and notified, once)."""
-    from . import backchannel, session_tokens
+    from . import backchannel, events, session_tokens
 
     now = timezone.now()
-    ended: list[str] = []
-    keys: list[str] = []
+    ended: list[ProviderSession] = []
     with transaction.atomic():
-        for row in ProviderSession.objects.filter(sid__in=list(sids), ended_at=None):
+        for row in ProviderSession.objects.filter(sid__in=list(sids), ended_at=None).select_related("user"):
             # A conditional update: of two concurrent sign-outs only one ends (and notifies) it.
             live = ProviderSession.objects.filter(pk=row.pk, ended_at=None)
             if live.update(ended_at=now, end_reason=reason):
-                ended.append(row.sid)
-                keys.append(row.session_key)
+                ended.append(row)
         if not ended:
             return []
         contexts = list(
-            AuthenticationContext.objects.filter(sid__in=ended, application__isnull=False).select_related(
-                "application"
-            )
+            AuthenticationContext.objects.filter(
+                sid__in=[row.sid for row in ended], application__isnull=False
+            ).select_related("application")
         )
+        for row in ended:
+            clients = sorted({c.application.client_id for c in contexts if c.sid == row.sid})
+            transaction.on_commit(
+                lambda row=row, clients=clients: events.session_ended(row.user, row.sid, reason, clients)
+            )
         session_tokens.revoke(contexts)
         backchannel.notify(contexts)
     if delete_django_sessions:
-        _delete_django_sessions([k for k in keys if k])
-    return ended
+        _delete_django_sessions([row.session_key for row in ended if row.session_key])
+    return [row.sid for row in ended]
 
 
 def end_for_user(user: Any, *, reason: str, delete_django_sessions: bool = True) -> list[str]:

@@ -251,3 +251,24 @@ def test_a_queueing_backend_gets_the_delivery_and_its_deferred_retry(
     retry = backend.results[-1]
     delivery = LogoutDelivery.objects.get()
     assert len(backend.results) == 2 and retry.task.run_after == delivery.next_attempt_at
+
+
+def test_ending_and_failing_send_signals(client, rsa_key, rp, django_capture_on_commit_callbacks):
+    from oidc_provider import signals
+
+    seen = []
+    signals.session_ended.connect(
+        lambda **kw: seen.append(("ended", kw["reason"], kw["client_ids"])), weak=False, dispatch_uid="t1"
+    )
+    signals.logout_delivery_failed.connect(
+        lambda **kw: seen.append(("failed", kw["gave_up"])), weak=False, dispatch_uid="t2"
+    )
+    try:
+        rp.behaviour = 500
+        app = _app(rp.url)
+        _sign_in(client, app)
+        _logout(client, django_capture_on_commit_callbacks)
+    finally:
+        signals.session_ended.disconnect(dispatch_uid="t1")
+        signals.logout_delivery_failed.disconnect(dispatch_uid="t2")
+    assert seen == [("ended", "logout", [app.client_id]), ("failed", False)]
