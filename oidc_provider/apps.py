@@ -11,18 +11,19 @@ class OIDCProviderConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        # Register system checks, the key and profile cache receivers, the login-time and
-        # session receivers, and end sessions when a user is deactivated or changes password.
-        from . import authn, checks, keys, profiles, sessions  # noqa: F401
+        # Register system checks and the key and profile cache receivers.
+        from . import checks, keys, profiles  # noqa: F401
 
+        if not apps.is_installed("oauth2_provider"):
+            return  # reported by check oidc_provider.E001; DOT's models cannot be imported
+        from oauth2_provider.models import get_access_token_model
+
+        from . import authn, sessions  # noqa: F401  (the login-time and session receivers)
+
+        # End the user's provider sessions when they are deactivated or change password.
         user_model = apps.get_model(settings.AUTH_USER_MODEL)
         pre_save.connect(sessions.user_pre_save, sender=user_model, dispatch_uid="oidc_provider.sessions")
         post_save.connect(sessions.user_post_save, sender=user_model, dispatch_uid="oidc_provider.sessions")
-
-        if not apps.is_installed("oauth2_provider"):
-            return  # reported by check oidc_provider.E001
-        from oauth2_provider.models import get_access_token_model
-
         from .revocation import access_token_deleted
 
         post_delete.connect(
