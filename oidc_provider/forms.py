@@ -19,6 +19,10 @@ from .models import ClientProfile, SigningKey
 
 MIN_HMAC_SECRET_LENGTH = 32  # RFC 7518 §3.2: at least the 256-bit output of HS256
 
+# URLField(assume_scheme=) exists from Django 5.0 (4.2 raises TypeError). On 4.2 a scheme-less
+# value becomes http://..., which clean_client_jwks_uri then refuses with a message.
+ASSUME_HTTPS = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
+
 
 def validate_public_jwks(value: Any) -> dict[str, Any]:
     """A JWKS of public signature keys (RFC 7517 §5), each by the rules of ``jwk.import_jwk``."""
@@ -43,15 +47,13 @@ def _absolute_uri(value: str) -> bool:
 
 
 class ClientProfileForm(forms.ModelForm):
-    client_jwks_uri = forms.URLField(
-        label="Client JWKS URI", required=False, max_length=2000, assume_scheme="https"
-    )
+    client_jwks_uri = forms.URLField(label="Client JWKS URI", required=False, max_length=2000, **ASSUME_HTTPS)
     backchannel_logout_uri = forms.URLField(
         label="Back-channel logout URI",
         required=False,
         max_length=2000,
         help_text="Receives a logout token (POST) when the user's session at this provider ends.",
-        **({"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}),
+        **ASSUME_HTTPS,
     )
 
     class Meta:
