@@ -95,6 +95,19 @@ DEMO_RP = {
     "SCOPE": "openid profile email read",
     "API_URL": f"{_SITE}/api/me",
 }
+# A second relying party (another client of the provider) at /rp2/: sign in to both, sign out
+# of one, and the provider's back-channel logout signs you out of the other.
+DEMO_RPS = {
+    "rp": DEMO_RP,
+    "rp2": {
+        **DEMO_RP,
+        "NAME": "Second demo relying party",
+        "CLIENT_ID": "demo-rp2",
+        "CLIENT_SECRET": "demo-rp2-secret",
+        "REDIRECT_URI": f"{_SITE}/rp2/callback",
+        "POST_LOGOUT_REDIRECT_URI": f"{_SITE}/rp2/",
+    },
+}
 
 # --- OpenID Connect provider -----------------------------------------------------------
 OAUTH2_PROVIDER = {
@@ -125,6 +138,9 @@ OIDC_PROVIDER = {
     "ENCRYPTION_KEYS": [
         os.environ.get("OIDC_ENCRYPTION_KEY", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLTMyYnl0ZXM=")
     ],
+    # The demo RPs live in this site, on 127.0.0.1: let back-channel logout reach them. A real
+    # provider leaves this False, so logout tokens go only to public https addresses.
+    "BACKCHANNEL_LOGOUT_ALLOW_PRIVATE_ADDRESSES": True,
     # The demo API lives in this site: validate with the local key ring, accept its audience,
     # and refuse revoked tokens (the site's revocation list, read once per KEY_CACHE_CHECK_INTERVAL).
     "RESOURCE_SERVER": {

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("oidc_provider.metadata_urls")),  # RFC 8414 §3.1
     path("api/", include("example_project.demo_api.urls")),
     path("rp/", include("example_project.rp.urls")),
+    path("rp2/", include("example_project.rp.urls", namespace="rp2")),  # a second relying party
     # RFC 9728: /.well-known/oauth-protected-resource/api describes the demo API, and its
     # 401 answers point there (resource_metadata).
     path("", include("oidc_provider.resource_metadata")),

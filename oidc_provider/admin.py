@@ -7,6 +7,22 @@ registered and check ``oidc_provider.E001`` says what is missing.
 from django.apps import apps
 
 if apps.is_installed("oauth2_provider"):
-    from .model_admin import ApplicationAdmin, ClientProfileInline, OIDCApplicationForm, SigningKeyAdmin
+    from .model_admin import (
+        ApplicationAdmin,
+        ClientProfileInline,
+        LogoutDeliveryAdmin,
+        OIDCApplicationForm,
+        ProviderSessionAdmin,
+        SigningKeyAdmin,
+        end_user_sessions,
+    )
 
-    __all__ = ["ApplicationAdmin", "ClientProfileInline", "OIDCApplicationForm", "SigningKeyAdmin"]
+    __all__ = [
+        "ApplicationAdmin",
+        "ClientProfileInline",
+        "LogoutDeliveryAdmin",
+        "OIDCApplicationForm",
+        "ProviderSessionAdmin",
+        "SigningKeyAdmin",
+        "end_user_sessions",
+    ]

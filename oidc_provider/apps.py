@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class OIDCProviderConfig(AppConfig):
@@ -17,7 +18,12 @@ class OIDCProviderConfig(AppConfig):
             return  # reported by check oidc_provider.E001; DOT's models cannot be imported
         from oauth2_provider.models import get_access_token_model
 
-        from . import authn  # noqa: F401  (the login-time receiver)
+        from . import authn, sessions  # noqa: F401  (the login-time and session receivers)
+
+        # End the user's provider sessions when they are deactivated or change password.
+        user_model = apps.get_model(settings.AUTH_USER_MODEL)
+        pre_save.connect(sessions.user_pre_save, sender=user_model, dispatch_uid="oidc_provider.sessions")
+        post_save.connect(sessions.user_post_save, sender=user_model, dispatch_uid="oidc_provider.sessions")
         from .revocation import access_token_deleted
 
         post_delete.connect(

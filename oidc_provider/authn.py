@@ -18,8 +18,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
+from . import sessions
 from .context import issuance
-from .models import AuthenticationContext
+from .models import AuthenticationContext, ProviderSession
 
 #: Session key holding the NumericDate of the last active login.
 SESSION_AUTH_TIME = "oidc_auth_time"
@@ -77,6 +78,8 @@ def remember_grant(code: str, request: Any) -> None:
         # The auth_time credential views.AuthorizationView gives DOT (set on the request).
         code_hash=_code_hash(code),
         auth_time=_as_datetime(vars(request).get("auth_time")),
+        sid=sessions.sid_of_request(request),
+        application=request.client,
     )
 
 
@@ -131,8 +134,12 @@ def claims_request_for(access_token: Any) -> dict[str, Any]:
 
 
 def clear_expired() -> int:
-    """Delete contexts no live token uses (codes never exchanged, tokens deleted)."""
+    """Delete contexts no live token or live provider session uses (codes never exchanged,
+    tokens deleted): a live session still needs them to notify its relying parties."""
     cutoff = timezone.now() - timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
-    unused = AuthenticationContext.objects.filter(access_token__isnull=True, created_at__lt=cutoff)
+    live = ProviderSession.objects.filter(ended_at=None).values("sid")
+    unused = AuthenticationContext.objects.filter(access_token__isnull=True, created_at__lt=cutoff).exclude(
+        sid__in=live
+    )
     deleted, _ = unused.delete()
     return deleted

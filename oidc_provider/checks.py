@@ -175,7 +175,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="oidc_provider.E022",
             )
         )
-    for name in ("ACCESS_TOKEN_LIFETIME", "ID_TOKEN_LIFETIME", "LEEWAY", "JWKS_MAX_AGE"):
+    for name in (
+        "ACCESS_TOKEN_LIFETIME",
+        "ID_TOKEN_LIFETIME",
+        "LEEWAY",
+        "JWKS_MAX_AGE",
+        "LOGOUT_TOKEN_LIFETIME",
+        "BACKCHANNEL_LOGOUT_MAX_ATTEMPTS",
+        "BACKCHANNEL_LOGOUT_RETRY_DELAY",
+    ):
         value = getattr(oidc_settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             errors.append(
@@ -405,4 +413,39 @@ def check_signing_keys(
                     id="oidc_provider.E027",
                 )
             )
+    return errors
+
+
+@checks.register()
+def check_logout(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Back-channel logout settings (sessions, session_tokens, backchannel)."""
+    errors: list[checks.CheckMessage] = []
+    if oidc_settings.SESSION_END_ACCESS_TOKENS not in ("revoke", "keep"):
+        errors.append(
+            checks.Error(
+                f"OIDC_PROVIDER['SESSION_END_ACCESS_TOKENS'] is {oidc_settings.SESSION_END_ACCESS_TOKENS!r}.",
+                hint='Use "revoke" (the default) or "keep".',
+                id="oidc_provider.E070",
+            )
+        )
+    for name in ("BACKCHANNEL_LOGOUT_TIMEOUT", "BACKCHANNEL_LOGOUT_BUDGET"):
+        value = getattr(oidc_settings, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            errors.append(
+                checks.Error(
+                    f"OIDC_PROVIDER['{name}'] must be a number of seconds, not {value!r}.",
+                    hint=f"The default is {DEFAULTS[name]}.",
+                    id="oidc_provider.E071",
+                )
+            )
+    alias = oidc_settings.BACKCHANNEL_LOGOUT_TASK_BACKEND
+    tasks = getattr(settings, "TASKS", None)
+    if tasks is not None and alias not in tasks:
+        errors.append(
+            checks.Error(
+                f"OIDC_PROVIDER['BACKCHANNEL_LOGOUT_TASK_BACKEND'] {alias!r} is not in TASKS.",
+                hint="Name one of the backends of the TASKS setting.",
+                id="oidc_provider.E072",
+            )
+        )
     return errors

@@ -122,6 +122,27 @@ class OIDCProviderSettings(CachedSettings):
     FETCH_ALLOWED_HOSTS = Setting[list[str]](
         [], "Host names outbound fetches may reach although they resolve to internal addresses."
     )
+    # Sessions and logout (OpenID Connect Back-Channel Logout 1.0).
+    ID_TOKEN_ALWAYS_SID = Setting[bool](
+        False, "sid in every ID token, not only for clients with backchannel_logout_session_required."
+    )
+    LOGOUT_TOKEN_LIFETIME = Setting[int](120, "Seconds between a logout token's iat and exp (§2.4).")
+    BACKCHANNEL_LOGOUT_TIMEOUT = Setting[float](3, "Total seconds one delivery POST may take.")
+    BACKCHANNEL_LOGOUT_BUDGET = Setting[float](
+        5, "Seconds a sign-out may spend on inline deliveries, all RPs together; the rest is retried."
+    )
+    BACKCHANNEL_LOGOUT_MAX_ATTEMPTS = Setting[int](5, "Attempts per delivery before it is marked failed.")
+    BACKCHANNEL_LOGOUT_RETRY_DELAY = Setting[int](30, "Seconds before the first retry; doubles after each.")
+    BACKCHANNEL_LOGOUT_TASK_BACKEND = Setting[str]("default", "Alias in TASKS that runs deliveries.")
+    BACKCHANNEL_LOGOUT_ALLOW_PRIVATE_ADDRESSES = Setting[bool](
+        False, "Deliver to loopback and private-network addresses (internal RPs, the demo)."
+    )
+    SESSION_END_ACCESS_TOKENS = Setting[str](
+        "revoke", 'Access tokens of an ended session: "revoke" or "keep" (refresh tokens: §2.7).'
+    )
+    END_SESSIONS_ON_PASSWORD_CHANGE = Setting[bool](
+        False, "A password change ends the user's provider sessions and notifies their RPs."
+    )
 
     @property
     def user_settings(self) -> dict[str, Any]:

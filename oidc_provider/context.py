@@ -39,8 +39,8 @@ class IssuanceContext:
     #: RFC 9449 §6.1 ``cnf.jkt``: thumbprint of the DPoP proof's key; set by the DPoP proof check
     #: at the token endpoint (validation profile ``DPOP_PROOF``) once DPoP is supported.
     dpop_jkt: str | None = None
-    #: OIDC Front/Back-Channel Logout ``sid`` of the user's session; set by the authorization
-    #: endpoint's session tracking once back-channel logout is supported.
+    #: Back-Channel Logout §2.1 ``sid`` of the provider session the tokens are issued in: set by
+    #: ``sessions.sid_of_request`` from the authorization view's credential or ``authentication``.
     sid: str | None = None
     #: OIDC Core §2 ``acr`` and ``amr`` of the authentication; set by ``authn`` once the
     #: authentication context records them.

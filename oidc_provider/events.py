@@ -80,3 +80,27 @@ def replay_detected(kind: str, client_id: Any = None) -> None:
 def jwks_fetch_failed(uri: str, reason: str) -> None:
     auth_log.warning("JWKS fetch failed: %s (%s)", reason, uri)
     signals.jwks_fetch_failed.send(sender=None, uri=uri, reason=reason)
+
+
+def session_ended(user: Any, sid: str, reason: str, client_ids: list[str]) -> None:
+    auth_log.info(
+        "Provider session ended: user=%s sid=%s... reason=%s notifying=%r",
+        user.pk,
+        sid[:8],
+        reason,
+        client_ids,
+    )
+    signals.session_ended.send(sender=type(user), user=user, sid=sid, reason=reason, client_ids=client_ids)
+
+
+def logout_delivery_failed(client_id: str, uri: str, error: str, gave_up: bool) -> None:
+    auth_log.warning(
+        "Back-channel logout to %r for client %r failed (%s); %s",
+        uri,
+        client_id,
+        error,
+        "giving up" if gave_up else "retrying later",
+    )
+    signals.logout_delivery_failed.send(
+        sender=None, client_id=client_id, uri=uri, error=error, gave_up=gave_up
+    )

@@ -14,6 +14,7 @@ from . import keys
 from .client_auth import secret_is_recoverable
 from .client_jwks import uri_allowed
 from .jwk import InvalidJWK, import_jwk
+from .logout_http import uri_allowed as logout_uri_allowed
 from .models import ClientProfile, SigningKey
 
 MIN_HMAC_SECRET_LENGTH = 32  # RFC 7518 §3.2: at least the 256-bit output of HS256
@@ -47,6 +48,13 @@ def _absolute_uri(value: str) -> bool:
 
 class ClientProfileForm(forms.ModelForm):
     client_jwks_uri = forms.URLField(label="Client JWKS URI", required=False, max_length=2000, **ASSUME_HTTPS)
+    backchannel_logout_uri = forms.URLField(
+        label="Back-channel logout URI",
+        required=False,
+        max_length=2000,
+        help_text="Receives a logout token (POST) when the user's session at this provider ends.",
+        **ASSUME_HTTPS,
+    )
 
     class Meta:
         model = ClientProfile
@@ -62,6 +70,8 @@ class ClientProfileForm(forms.ModelForm):
             "client_jwks_uri",
             "allowed_scopes",
             "introspection_allowed",
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
         )
         widgets = {"client_jwks": forms.Textarea(attrs={"rows": 6, "cols": 80})}
 
@@ -79,6 +89,16 @@ class ClientProfileForm(forms.ModelForm):
     def clean_client_jwks(self) -> dict[str, Any] | None:
         value = self.cleaned_data.get("client_jwks")
         return validate_public_jwks(value) if value else None
+
+    def clean_backchannel_logout_uri(self) -> str:
+        value = self.cleaned_data.get("backchannel_logout_uri") or ""
+        if value and not logout_uri_allowed(value):
+            # Back-Channel Logout §2.2: absolute, no fragment; https like every URI we call.
+            raise ValidationError(
+                "The back-channel logout URI must be an https URL without a fragment "
+                "(http is accepted only with DEBUG)."
+            )
+        return value
 
     def clean_client_jwks_uri(self) -> str:
         value = self.cleaned_data.get("client_jwks_uri") or ""

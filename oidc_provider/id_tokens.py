@@ -20,7 +20,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import client_auth, events, jose
+from . import client_auth, events, jose, sessions
 from .claims import claims_for_scopes, parse_claims_request, requested_claims, requested_value
 from .conf import oidc_settings
 from .jose import InvalidToken
@@ -35,6 +35,18 @@ def hint_subject(id_token_hint: str, client_id: str | None) -> str:
     """sub of one of our ID tokens issued to ``client_id``; raises ``jose.InvalidToken``."""
     _, claims = decode_local(id_token_hint, ID_TOKEN_HINT, audience=client_id)
     return str(claims["sub"])
+
+
+def hint_sid(id_token_hint: str | None) -> str | None:
+    """The provider session (sid) one of our ID tokens names, or None (no hint, none of ours, no sid)."""
+    if not id_token_hint:
+        return None
+    try:
+        _, claims = decode_local(id_token_hint, ID_TOKEN_HINT)
+    except InvalidToken:
+        return None
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) else None
 
 
 def user_matches(id_token_hint: str | None, claims: Any, request: Any) -> bool:
@@ -114,6 +126,11 @@ def finalize(id_token: dict, token: dict, request: Any, save_row: Callable[[str,
         id_token["c_hash"] = jose.token_hash(alg, token["code"])
     if isinstance(id_token.get("aud"), list) and len(id_token["aud"]) > 1:
         id_token["azp"] = request.client.client_id
+    sid = sessions.id_token_sid(request, profile)  # Back-Channel Logout §2.4
+    if sid:
+        id_token["sid"] = sid
+    if request.grant_type is None and "code" not in token:
+        sessions.record_implicit(request, id_token["jti"])  # no grant remembers this client
     if alg in jose.HMAC:
         serialized = _sign_with_secret(id_token, alg, request)
     else:

@@ -16,7 +16,7 @@ from .keys import keyring
 from .models import ClientProfile
 
 #: Claims an ID token may carry besides the user's (OIDC Discovery §3 claims_supported).
-ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash")
+ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash", "sid")
 ID_TOKEN_ALGORITHMS = frozenset(alg for alg, _ in ClientProfile.ID_TOKEN_ALGORITHMS)
 #: Granted at the authorization endpoint, not the token endpoint (RFC 6749 §4.2).
 IMPLICIT = "implicit"

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -21,10 +22,10 @@ from django.utils.timesince import timesince
 from oauth2_provider.admin import ApplicationAdmin as DOTApplicationAdmin
 from oauth2_provider.forms import ApplicationForm
 
-from . import inspector, keys
+from . import backchannel, inspector, keys, sessions
 from .conf import oidc_settings
 from .forms import ClientProfileForm, SigningKeyCreateForm
-from .models import ClientProfile, SigningKey
+from .models import ClientProfile, LogoutDelivery, ProviderSession, SigningKey
 
 IN_USE = (SigningKey.State.ACTIVE, SigningKey.State.NEXT)
 
@@ -267,3 +268,79 @@ class ApplicationAdmin(DOTApplicationAdmin):
             except NoReverseMatch:
                 continue
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+
+# -- provider sessions and back-channel logout -----------------------------------------
+
+
+@admin.action(description="End their provider sessions (notify their relying parties)")
+def end_user_sessions(modeladmin, request, queryset):
+    """For the user admin: sign the selected users out here and at every relying party."""
+    ended = sum(len(sessions.end_for_user(user, reason="admin")) for user in queryset)
+    modeladmin.message_user(request, f"{ended} provider session(s) ended.", messages.SUCCESS)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProviderSession)
+class ProviderSessionAdmin(_ReadOnlyAdmin):
+    list_display = ("user", "created_at", "ended_at", "end_reason")
+    list_filter = (("ended_at", admin.EmptyFieldListFilter), "end_reason")
+    search_fields = ("user__username",)
+    fields = ("user", "created_at", "ended_at", "end_reason")
+    readonly_fields = fields
+    actions = ("end_sessions",)
+
+    @admin.action(description="End these sessions (notify their relying parties)")
+    def end_sessions(self, request, queryset):
+        ended = sessions.end(
+            queryset.values_list("sid", flat=True), reason="admin", delete_django_sessions=True
+        )
+        self.message_user(request, f"{len(ended)} provider session(s) ended.", messages.SUCCESS)
+
+
+@admin.register(LogoutDelivery)
+class LogoutDeliveryAdmin(_ReadOnlyAdmin):
+    """What each relying party answered to its logout token; the token itself is never shown."""
+
+    list_display = ("application", "status", "attempts", "last_status_code", "last_error", "created_at")
+    list_filter = ("status", "application")
+    fields = (
+        "application",
+        "uri",
+        "subject",
+        "sid",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+    actions = ("retry_now",)
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        retried = queryset.filter(status=LogoutDelivery.Status.PENDING).values_list("pk", flat=True)
+        queryset.filter(pk__in=list(retried)).update(next_attempt_at=None)
+        outcomes = [backchannel.attempt(pk) for pk in retried]
+        delivered = outcomes.count(LogoutDelivery.Status.DELIVERED)
+        self.message_user(request, f"{delivered} of {len(outcomes)} pending delivery(ies) delivered.")
+
+
+def _add_user_action() -> None:
+    """Offer end_user_sessions in the site's user admin when it is registered on admin.site."""
+    user_admin = admin.site._registry.get(get_user_model())
+    if user_admin is not None and end_user_sessions not in (user_admin.actions or ()):
+        user_admin.actions = (*(user_admin.actions or ()), end_user_sessions)
+
+
+_add_user_action()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -138,6 +139,18 @@ class ClientProfile(models.Model):
             "active. Public clients never may."
         ),
     )
+    # OpenID Connect Back-Channel Logout 1.0 §2.2 client metadata.
+    backchannel_logout_uri = models.URLField(
+        _("back-channel logout URI"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Receives a logout token (POST) when the user's session at this provider ends."),
+    )
+    backchannel_logout_session_required = models.BooleanField(
+        _("back-channel logout session required"),
+        default=False,
+        help_text=_("The client needs sid in ID tokens and logout tokens."),
+    )
 
     class Meta:
         verbose_name = _("OIDC client settings")
@@ -170,6 +183,12 @@ class AuthenticationContext(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    #: The OP session (``ProviderSession.sid``) the authorization was made in, and its client:
+    #: which relying parties to notify when that session ends (Back-Channel Logout §2.5).
+    sid = models.CharField(max_length=64, blank=True, db_index=True)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("authentication context")
@@ -225,3 +244,61 @@ class RevokedToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class ProviderSession(models.Model):
+    """One browser sign-in at this provider: its ``sid`` (Back-Channel Logout §2.1, OIDC Session).
+
+    Created at login, ended at logout (or by an admin, a deactivation, a password change);
+    the relying parties that received tokens in it are found through AuthenticationContext.sid.
+    """
+
+    sid = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_sessions")
+    # The Django session it lives in, so an admin can end it; never shown.
+    session_key = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("signed in"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, db_index=True)
+    end_reason = models.CharField(_("ended by"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("provider session")
+        verbose_name_plural = _("provider sessions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session {self.sid[:8]}... of {self.user}"
+
+
+class LogoutDelivery(models.Model):
+    """One logout notice to one relying party's back-channel logout URI, and what became of it.
+
+    The logout token is built afresh for each attempt (its exp is short) and never stored.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed (gave up)")
+
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    uri = models.URLField(max_length=2000)
+    sid = models.CharField(max_length=64, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("back-channel logout delivery")
+        verbose_name_plural = _("back-channel logout deliveries")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"logout of {self.sid[:8] or self.subject} to {self.application} ({self.status})"

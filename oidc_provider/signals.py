@@ -29,3 +29,9 @@ replay_detected = Signal()
 #: A JWKS could not be fetched, with ``uri`` and ``reason`` (a client's jwks_uri, or the
 #: issuer's JWKS of a remote resource server).
 jwks_fetch_failed = Signal()
+#: A provider session ended (Back-Channel Logout), with ``user``, ``sid``, ``reason`` ("logout",
+#: "admin", "deactivated", "password changed", "expired") and ``client_ids`` to be notified.
+session_ended = Signal()
+#: A back-channel logout delivery failed, with ``client_id``, ``uri``, ``error`` and ``gave_up``
+#: (True when no retry follows).
+logout_delivery_failed = Signal()

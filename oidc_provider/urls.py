@@ -7,7 +7,7 @@ stays ``oauth2_provider`` so DOT's views and reverse() calls keep working.
 from django.urls import path, re_path
 from oauth2_provider import urls as dot_urls
 
-from . import views
+from . import registration, views
 
 app_name = "oauth2_provider"
 
@@ -27,6 +27,13 @@ _ours = [
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
     path("token/", views.TokenView.as_view(), name="token"),
     path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
+    # DOT's dynamic client registration (DCR_ENABLED) plus back-channel logout metadata.
+    path("register/", registration.RegistrationView.as_view(), name="dcr-register"),
+    path(
+        "register/<str:client_id>/",
+        registration.RegistrationManagementView.as_view(),
+        name="dcr-register-management",
+    ),
 ]
 _replaced = {p.name for p in _ours}
 

@@ -35,7 +35,7 @@ from oauth2_provider.views import TokenView as DOTTokenView
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
 
-from . import authn, client_auth, id_tokens, introspection, jose, metadata
+from . import authn, client_auth, id_tokens, introspection, jose, metadata, sessions
 from .conf import oidc_settings
 from .keys import keyring
 from .validation import ACCESS_TOKEN, decode_local
@@ -101,6 +101,9 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "grant_types_supported": metadata.grant_types(TokenView.get_oauthlib_core().server),
                 "revocation_endpoint": self._get_endpoint_url(request, "revoke-token"),
                 "introspection_endpoint": self._get_endpoint_url(request, "introspect"),
+                # OpenID Connect Back-Channel Logout 1.0 §2.1.
+                "backchannel_logout_supported": True,
+                "backchannel_logout_session_supported": True,
             },
         )
 
@@ -301,6 +304,7 @@ class AuthorizationView(DOTAuthorizationView):
         if getattr(self, "_force_consent", False):
             raise _ShowConsent
         credentials["auth_time"] = authn.session_auth_time(request)
+        credentials[sessions.REQUEST_SID] = sessions.current_sid(request)
         return super().create_authorization_response(request, scopes, credentials, allow)
 
     def _error(self, error_class: type, credentials: dict, application: Any, description: str | None = None):
@@ -347,7 +351,16 @@ class LogoutView(RPInitiatedLogoutView):
         # RP-Initiated Logout §2: a client_id given with the hint must be its audience.
         if client_id and id_token.application.client_id != client_id:
             raise ClientIdMissmatch()
+        self.hint_sid = id_tokens.hint_sid(id_token_hint)
         return id_token
+
+    def must_prompt(self, token_user: Any) -> bool:
+        # RP-Initiated Logout §2: the OP MUST ask when the ID token does not belong to the
+        # current OP session with the RP; its sid tells, where the user alone cannot.
+        if super().must_prompt(token_user):
+            return True
+        sid = getattr(self, "hint_sid", None)
+        return sid is not None and sid != self.request.session.get(sessions.SESSION_SID)
 
     def get_request_application(self, id_token: Any, client_id: str | None) -> Any:
         if client_id:

@@ -7,6 +7,7 @@ from oidc_provider import keys, profiles, revocation
 from oidc_provider.conf import oidc_settings
 
 from .factories import CLIENT_SECRET, SigningKeyFactory
+from .loopback import LogoutEndpoint
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +53,17 @@ def jwks(client):
         return response.json()
 
     return fetch
+
+
+@pytest.fixture
+def rp(settings):
+    """A relying party's back-channel logout endpoint on loopback that the provider may call
+    (http while DEBUG, private addresses allowed)."""
+    settings.DEBUG = True
+    settings.OIDC_PROVIDER = {
+        **settings.OIDC_PROVIDER,
+        "BACKCHANNEL_LOGOUT_ALLOW_PRIVATE_ADDRESSES": True,
+        "BACKCHANNEL_LOGOUT_TIMEOUT": 1,
+    }
+    with LogoutEndpoint() as endpoint:
+        yield endpoint

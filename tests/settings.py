@@ -134,6 +134,17 @@ DEMO_RP = {
     "SCOPE": "openid profile email read",
     "API_URL": "https://testserver/api/me",
 }
+DEMO_RPS = {
+    "rp": DEMO_RP,
+    "rp2": {
+        **DEMO_RP,
+        "NAME": "Second demo relying party",
+        "CLIENT_ID": "demo-rp2",
+        "CLIENT_SECRET": "demo-rp2-secret",
+        "REDIRECT_URI": "https://testserver/rp2/callback",
+        "POST_LOGOUT_REDIRECT_URI": "https://testserver/rp2/",
+    },
+}
 # DOT's swappable model settings, spelled out so `makemigrations --check` can resolve them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"

@@ -218,3 +218,32 @@ def test_login_and_consent_fit_a_phone_screen(browser, site):
     page.get_by_role("button", name="Deny").click()
     expect(page.get_by_role("heading", name="Sign-in failed")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("access_denied")
+
+
+def test_signing_out_of_one_rp_signs_out_of_the_other(browser, site):
+    """Back-channel logout: the provider tells the second RP, which ends its own session."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _sign_in_at_rp(page, site, with_password=True)
+    page.goto(f"{site}/rp2/")
+    expect(page.get_by_role("heading", name="Second demo relying party")).to_be_visible()
+    page.get_by_role("link", name="Sign in with the demo provider").click()
+    # Already signed in at the provider: only the second client's consent.
+    expect(page.get_by_role("heading", name="Allow Second demo client to use your account?")).to_be_visible()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.locator("#api-status")).to_have_text("HTTP 200")
+    _shot(page, "10-rp2-signed-in")
+
+    page.goto(f"{site}/rp/")
+    page.get_by_role("button", name="Sign out").click()
+    confirm = page.get_by_role("heading", name="Sign out of Demo confidential client?")
+    signed_out = page.get_by_role("heading", name="Not signed in")
+    confirm.or_(signed_out).wait_for()
+    if confirm.is_visible():
+        page.get_by_role("button", name="Sign out").click()
+    expect(signed_out).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0)  # this RP signed out by itself
+
+    page.goto(f"{site}/rp2/")
+    expect(page.get_by_role("heading", name="Not signed in")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Signed out by the provider.")
+    _shot(page, "11-rp2-signed-out-by-provider")

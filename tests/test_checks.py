@@ -270,3 +270,22 @@ def test_a_key_encryption_keys_cannot_open_is_a_database_check_error_with_kid_an
     message = str(failure.value)
     assert "oidc_provider.E027" in message and key.kid in message
     assert f"oidc_keys revoke {key.kid}" in message and "ENCRYPTION_KEYS" in message
+
+
+def test_bad_session_end_access_tokens(oidc):
+    oidc(SESSION_END_ACCESS_TOKENS="delete")
+    assert "oidc_provider.E070" in ids(run_checks())
+
+
+@pytest.mark.parametrize("value", [-1, "3", None])
+def test_bad_backchannel_timeout(oidc, value):
+    oidc(BACKCHANNEL_LOGOUT_TIMEOUT=value)
+    assert "oidc_provider.E071" in ids(run_checks())
+
+
+def test_backchannel_task_backend_must_exist(oidc, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    oidc(BACKCHANNEL_LOGOUT_TASK_BACKEND="queue")
+    assert "oidc_provider.E072" in ids(run_checks())
+    oidc(BACKCHANNEL_LOGOUT_TASK_BACKEND="default")
+    assert "oidc_provider.E072" not in ids(run_checks())

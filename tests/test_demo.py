@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from oauth2_provider.models import get_application_model
 
-from oidc_provider.models import SigningKey
+from oidc_provider.models import ClientProfile, SigningKey
 
 from .conftest import basic_auth
 
@@ -14,11 +14,17 @@ def test_demo_setup_is_idempotent(capsys):
     Application = get_application_model()
     assert set(Application.objects.values_list("client_id", flat=True)) == {
         "demo-confidential",
+        "demo-rp2",
         "demo-public",
         "demo-service",
     }
     assert SigningKey.objects.filter(state="active").count() == 2
     assert SigningKey.objects.filter(state="next").count() == 2
+    profiles = ClientProfile.objects.filter(backchannel_logout_session_required=True)
+    assert sorted(profiles.values_list("backchannel_logout_uri", flat=True)) == [
+        "https://testserver/rp/backchannel-logout",
+        "https://testserver/rp2/backchannel-logout",
+    ]
     assert "Demo ready." in capsys.readouterr().out
 
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("oidc_provider.metadata_urls")),  # RFC 8414 §3.1
     path("api/", include("example_project.demo_api.urls")),
     path("rp/", include("example_project.rp.urls")),
+    path("rp2/", include("example_project.rp.urls", namespace="rp2")),
 ]

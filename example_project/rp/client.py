@@ -1,8 +1,9 @@
 """A minimal OpenID Connect relying party that reaches the provider over HTTP only.
 
 It imports nothing from ``oidc_provider``: discovery, the token exchange, the JWKS and the
-API call go through ``requests``, and tokens are checked with PyJWT, an independent
-implementation, the way any third-party client would (OIDC Core §3.1.3.7).
+API call go through ``requests``, and tokens (ID tokens, logout tokens) are checked with
+PyJWT, an independent implementation, the way any third-party client would (OIDC Core
+§3.1.3.7, Back-Channel Logout §2.6).
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ class RelyingPartyError(Exception):
     """The flow cannot go on; the message is safe to show."""
 
 
-def conf() -> dict[str, str]:
-    return settings.DEMO_RP
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def conf(name: str = "rp") -> dict[str, str]:
+    """Settings of one demo RP: ``DEMO_RPS[name]``, or ``DEMO_RP`` for the first."""
+    return getattr(settings, "DEMO_RPS", {}).get(name) or settings.DEMO_RP
 
 
 def http() -> requests.Session:
@@ -62,18 +67,21 @@ def new_pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def exchange_code(metadata: dict[str, Any], code: str, verifier: str) -> dict[str, Any]:
+def exchange_code(
+    metadata: dict[str, Any], code: str, verifier: str, rp: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Authorization code -> tokens at the token endpoint (RFC 6749 §4.1.3, client_secret_basic)."""
+    rp = rp or conf()
     try:
         response = http().post(
             metadata["token_endpoint"],
             data={
                 "grant_type": "authorization_code",
                 "code": code,
-                "redirect_uri": conf()["REDIRECT_URI"],
+                "redirect_uri": rp["REDIRECT_URI"],
                 "code_verifier": verifier,
             },
-            auth=(conf()["CLIENT_ID"], conf()["CLIENT_SECRET"]),
+            auth=(rp["CLIENT_ID"], rp["CLIENT_SECRET"]),
             timeout=TIMEOUT,
         )
     except requests.RequestException as exc:
@@ -169,6 +177,32 @@ def verify_token(
 
         checks.append(_check("at_hash", at_hash))
     return [asdict(c) for c in checks]
+
+
+def verify_logout_token(token: str, jwks: dict[str, Any], *, issuer: str, client_id: str) -> dict[str, Any]:
+    """Back-Channel Logout §2.6: signature, iss, aud, iat, typ, the event, sub or sid, no nonce.
+
+    Raises ``jwt.PyJWTError`` (or ValueError) for anything that is not a logout token for us.
+    """
+    if jwt.get_unverified_header(token).get("typ") != "logout+jwt":
+        raise jwt.InvalidTokenError("not a logout token (typ is not logout+jwt)")
+    key = _signing_key(token, jwks)
+    claims = jwt.decode(
+        token,
+        key=key,
+        algorithms=[key.algorithm_name],
+        audience=client_id,
+        issuer=issuer,
+        options={"require": ["iss", "aud", "iat", "exp", "jti", "events"]},
+    )
+    events = claims["events"]
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
+        raise jwt.InvalidTokenError("no back-channel logout event")
+    if "nonce" in claims:
+        raise jwt.InvalidTokenError("a logout token never carries a nonce")
+    if not (isinstance(claims.get("sid"), str) or isinstance(claims.get("sub"), str)):
+        raise jwt.InvalidTokenError("names neither sid nor sub")
+    return claims
 
 
 def unverified_parts(token: str) -> dict[str, Any]:

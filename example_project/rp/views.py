@@ -1,7 +1,8 @@
-"""Relying-party pages: sign in with the provider (code + PKCE), show the tokens, call the API.
+"""Relying-party pages: sign in with the provider (code + PKCE), show the tokens, call the API,
+and the back-channel logout endpoint that lets the provider end this RP's session.
 
-The RP keeps its data under one session key. It shares the cookie with the provider
-because both run in one demo project; a real RP has its own site and session.
+Two RPs run from this code (``/rp/`` and ``/rp2/``, two clients of the provider); each keeps
+its data in its own session (``session.py``), apart from the provider's.
 """
 
 from __future__ import annotations
@@ -11,15 +12,27 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+import jwt
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import client
+from . import client, session
 
 SESSION_KEY = "demo_rp"
 PENDING_KEY = "demo_rp_pending"
+
+
+def _name(request: HttpRequest) -> str:
+    """Which demo RP this request is for: the URL namespace it was mounted under."""
+    return request.resolver_match.namespace or "rp"
+
+
+def _home(request: HttpRequest) -> str:
+    return reverse("rp:home", current_app=_name(request))
 
 
 def _pretty(value: Any) -> str:
@@ -40,8 +53,14 @@ def _token_view(token: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    data = request.session.get(SESSION_KEY)
-    context: dict[str, Any] = {"signed_in": bool(data)}
+    name = _name(request)
+    store = session.load(request, name)
+    data = store.get(SESSION_KEY)
+    context: dict[str, Any] = {
+        "signed_in": bool(data),
+        "rp": client.conf(name),
+        "signed_out_by_provider": not data and session.ended_by_provider(request, name),
+    }
     if data:
         context.update(
             id_token=_token_view(data["id_token"], data["id_checks"]),
@@ -55,14 +74,16 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def login(request: HttpRequest) -> HttpResponse:
     """Start the authorization code flow with PKCE S256, state and nonce (OIDC Core §3.1.2.1)."""
+    name = _name(request)
     try:
         metadata = client.discover()
     except client.RelyingPartyError as exc:
         return render(request, "rp/error.html", {"error": str(exc)}, status=502)
     verifier, challenge = client.new_pkce()
     pending = {"state": secrets.token_urlsafe(24), "nonce": secrets.token_urlsafe(24), "verifier": verifier}
-    request.session[PENDING_KEY] = pending
-    conf = client.conf()
+    store = session.load(request, name)
+    store[PENDING_KEY] = pending
+    conf = client.conf(name)
     query = urlencode(
         {
             "response_type": "code",
@@ -75,33 +96,31 @@ def login(request: HttpRequest) -> HttpResponse:
             "code_challenge_method": "S256",
         }
     )
-    return redirect(f"{metadata['authorization_endpoint']}?{query}")
+    return session.save(redirect(f"{metadata['authorization_endpoint']}?{query}"), store, name)
 
 
 @never_cache
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
     """Check state, exchange the code, verify the ID token, call the API (OIDC Core §3.1.2.5-3.1.3.7)."""
-    pending = request.session.pop(PENDING_KEY, None)
+    name = _name(request)
+    store = session.load(request, name)
+    pending = store.pop(PENDING_KEY, None)
     state = request.GET.get("state", "")
     # RFC 6749 §10.12: a response whose state this browser did not start is a CSRF attempt.
     if not pending or not secrets.compare_digest(state.encode(), pending["state"].encode()):
-        return render(
-            request,
-            "rp/error.html",
-            {"error": "The state does not match a sign-in started here; nothing was exchanged."},
-            status=400,
-        )
+        error = "The state does not match a sign-in started here; nothing was exchanged."
+        return session.save(render(request, "rp/error.html", {"error": error}, status=400), store, name)
     if "error" in request.GET:
         error = f"The provider answered {request.GET['error']}: {request.GET.get('error_description', '')}"
-        return render(request, "rp/error.html", {"error": error}, status=400)
+        return session.save(render(request, "rp/error.html", {"error": error}, status=400), store, name)
+    conf = client.conf(name)
     try:
         metadata = client.discover()
-        tokens = client.exchange_code(metadata, request.GET.get("code", ""), pending["verifier"])
+        tokens = client.exchange_code(metadata, request.GET.get("code", ""), pending["verifier"], conf)
         jwks = client.fetch_jwks(metadata)
     except client.RelyingPartyError as exc:
-        return render(request, "rp/error.html", {"error": str(exc)}, status=502)
-    conf = client.conf()
+        return session.save(render(request, "rp/error.html", {"error": str(exc)}, status=502), store, name)
     id_token, access_token = tokens["id_token"], tokens["access_token"]
     id_checks = client.verify_token(
         id_token,
@@ -113,42 +132,55 @@ def callback(request: HttpRequest) -> HttpResponse:
     )
     if not all(c["ok"] for c in id_checks):
         failed = ", ".join(c["name"] for c in id_checks if not c["ok"])
-        return render(request, "rp/error.html", {"error": f"ID token rejected ({failed})."}, status=400)
+        error = f"ID token rejected ({failed})."
+        return session.save(render(request, "rp/error.html", {"error": error}, status=400), store, name)
     # The RP treats the access token as opaque; it is decoded here only to show what the API sees.
     at_checks = client.verify_token(access_token, jwks, issuer=metadata["issuer"], audience=None)
-    request.session[SESSION_KEY] = {
+    store.cycle_key()  # a new session for the signed-in user (session fixation)
+    store[SESSION_KEY] = {
         "id_token": id_token,
         "access_token": access_token,
         "id_checks": id_checks,
         "at_checks": at_checks,
         "api": client.call_api(access_token),
     }
-    return redirect("rp:home")
+    response = session.save(redirect(_home(request)), store, name)
+    sid = client.unverified_parts(id_token)["claims"].get("sid")  # verified just above
+    if sid:
+        session.remember_sid(name, sid, store)
+    return response
 
 
 @require_POST
 def call_api_again(request: HttpRequest) -> HttpResponse:
-    data = request.session.get(SESSION_KEY)
+    name = _name(request)
+    store = session.load(request, name)
+    data = store.get(SESSION_KEY)
     if data:
         data["api"] = client.call_api(data["access_token"])
-        request.session[SESSION_KEY] = data
-    return redirect("rp:home")
+        store[SESSION_KEY] = data
+    return session.save(redirect(_home(request)), store, name)
 
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2) with id_token_hint."""
-    data = request.session.pop(SESSION_KEY, None)
+    name = _name(request)
+    store = session.load(request, name)
+    data = store.pop(SESSION_KEY, None)
     if not data:
-        return redirect("rp:home")
+        return session.save(redirect(_home(request)), store, name)
+    sid = client.unverified_parts(data["id_token"])["claims"].get("sid")
+    if sid:
+        session.forget_sid(name, sid)  # ended here already: the provider's notice finds nothing
     try:
         metadata = client.discover()
     except client.RelyingPartyError as exc:
-        return render(request, "rp/error.html", {"error": str(exc)}, status=502)
+        return session.save(render(request, "rp/error.html", {"error": str(exc)}, status=502), store, name)
     endpoint = metadata.get("end_session_endpoint")
     if not endpoint:
-        return redirect("rp:home")
-    conf = client.conf()
+        return session.save(redirect(_home(request)), store, name)
+    conf = client.conf(name)
     query = urlencode(
         {
             "id_token_hint": data["id_token"],
@@ -156,4 +188,30 @@ def logout(request: HttpRequest) -> HttpResponse:
             "post_logout_redirect_uri": conf["POST_LOGOUT_REDIRECT_URI"],
         }
     )
-    return redirect(f"{endpoint}?{query}")
+    return session.save(redirect(f"{endpoint}?{query}"), store, name)
+
+
+@csrf_exempt  # called by the provider, server to server, with a signed logout token
+@require_POST
+def backchannel_logout(request: HttpRequest) -> HttpResponse:
+    """OpenID Connect Back-Channel Logout 1.0 §2.5-2.8: validate the logout token, end our session."""
+    name = _name(request)
+    token = request.POST.get("logout_token", "")
+    try:
+        metadata = client.discover()
+        claims = client.verify_logout_token(
+            token,
+            client.fetch_jwks(metadata),
+            issuer=metadata["issuer"],
+            client_id=client.conf(name)["CLIENT_ID"],
+        )
+    except (client.RelyingPartyError, jwt.PyJWTError, ValueError, KeyError) as exc:
+        body = {"error": "invalid_request", "error_description": str(exc) or exc.__class__.__name__}
+        response: HttpResponse = JsonResponse(body, status=400)
+    else:
+        # This RP keys its sessions by sid (it registered backchannel_logout_session_required).
+        if claims.get("sid"):
+            session.end_for_sid(name, claims["sid"])
+        response = HttpResponse(status=200)
+    response["Cache-Control"] = "no-store"  # §2.8
+    return response

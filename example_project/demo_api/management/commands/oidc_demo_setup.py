@@ -14,6 +14,7 @@ from oidc_provider.profiles import profile_for
 DEMO_USER = ("demo", "demo-password-123")
 ADMIN_USER = ("admin", "admin-password-123")
 CONFIDENTIAL = ("demo-confidential", "demo-confidential-secret")
+SECOND = ("demo-rp2", "demo-rp2-secret")
 PUBLIC = "demo-public"
 SERVICE = ("demo-service", "demo-service-secret")
 DEFAULT_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
@@ -62,6 +63,16 @@ class Command(BaseCommand):
         confidential.hash_client_secret = True
         confidential.save()
 
+        second = Application.objects.filter(client_id=SECOND[0]).first() or Application(client_id=SECOND[0])
+        for field, value in {**common, "name": "Second demo client"}.items():
+            setattr(second, field, value)
+        second.redirect_uris = " ".join(f"{origin}/rp2/callback" for origin in origins)
+        second.post_logout_redirect_uris = " ".join(f"{origin}/rp2/" for origin in origins)
+        second.client_type = Application.CLIENT_CONFIDENTIAL
+        second.client_secret = SECOND[1]
+        second.hash_client_secret = True
+        second.save()
+
         public, _ = Application.objects.update_or_create(
             client_id=PUBLIC,
             defaults={
@@ -81,9 +92,15 @@ class Command(BaseCommand):
         service.hash_client_secret = True
         service.save()
 
-        for app in (confidential, public, service):
+        for app in (confidential, second, public, service):
             profile = profile_for(app)
             profile.access_token_format = ClientProfile.TokenFormat.JWT
+            profile.save()
+        # Both demo RPs take back-channel logout, keyed by the provider's sid.
+        for app, prefix in ((confidential, "rp"), (second, "rp2")):
+            profile = profile_for(app)
+            profile.backchannel_logout_uri = f"{origins[0]}/{prefix}/backchannel-logout"
+            profile.backchannel_logout_session_required = True
             profile.save()
 
         for alg in ("RS256", "ES256"):
@@ -99,7 +116,7 @@ class Command(BaseCommand):
   Admin:               {origins[0]}/admin/  ({ADMIN_USER[0]} / {ADMIN_USER[1]})
   Confidential client: {CONFIDENTIAL[0]} / {CONFIDENTIAL[1]}
   Public PKCE client:  {PUBLIC}
-  Relying party:       {origins[0]}/rp/
+  Relying parties:     {origins[0]}/rp/ and {origins[0]}/rp2/ ({SECOND[0]}; back-channel logout)
   Redirect URIs:       {redirect_uris}
   Service client:      {SERVICE[0]} / {SERVICE[1]}  (client_credentials)
   Try: curl -u {SERVICE[0]}:{SERVICE[1]} -d grant_type=client_credentials -d scope=read \\
