@@ -51,6 +51,16 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_TIMEOUT": 5,  # seconds: total deadline of each outbound fetch (fetch.py)
     # Host names outbound fetches may reach although they resolve to loopback/private addresses.
     "FETCH_ALLOWED_HOSTS": [],
+    # DPoP proofs (RFC 9449, oidc_provider.dpop).
+    # Algorithms a proof may be signed with (dpop_signing_alg_values_supported); asymmetric only.
+    "DPOP_SIGNING_ALGORITHMS": ["ES256", "RS256", "PS256", "EdDSA"],
+    # Seconds: a proof whose iat is older than this (plus LEEWAY) is refused; its jti is
+    # remembered that long (RFC 9449 §11.1).
+    "DPOP_PROOF_MAX_AGE": 60,
+    # RFC 9449 §8: require a server-provided nonce in every proof.
+    "DPOP_NONCE_REQUIRED": False,
+    # Seconds per nonce window; the current and the previous window's nonce are accepted.
+    "DPOP_NONCE_LIFETIME": 300,
 }
 
 IMPORT_STRINGS = ("ACCESS_TOKEN_CLAIMS_HOOK", "USERINFO_CLAIMS_PROVIDER")
