@@ -449,3 +449,39 @@ def check_logout(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
             )
         )
     return errors
+
+
+@checks.register()
+def check_dpop_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """RFC 9449 settings (oidc_provider.dpop)."""
+    errors: list[checks.CheckMessage] = []
+    algs = oidc_settings.DPOP_SIGNING_ALGORITHMS
+    if not isinstance(algs, list | tuple) or not algs or any(a not in ASYMMETRIC for a in algs):
+        errors.append(
+            checks.Error(
+                f"OIDC_PROVIDER['DPOP_SIGNING_ALGORITHMS'] must be a non-empty list of asymmetric "
+                f"algorithms, not {algs!r}.",
+                hint=f"Choose among {', '.join(sorted(ASYMMETRIC))}; RFC 9449 §4.3 forbids 'none' and HMAC.",
+                id="oidc_provider.E100",
+            )
+        )
+    for name in ("DPOP_PROOF_MAX_AGE", "DPOP_NONCE_LIFETIME"):
+        value = getattr(oidc_settings, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            errors.append(
+                checks.Error(
+                    f"OIDC_PROVIDER['{name}'] must be a positive whole number of seconds, not {value!r}.",
+                    hint=f"The default is {DEFAULTS[name]}.",
+                    id="oidc_provider.E101",
+                )
+            )
+    if not isinstance(oidc_settings.DPOP_NONCE_REQUIRED, bool):
+        errors.append(
+            checks.Error(
+                f"OIDC_PROVIDER['DPOP_NONCE_REQUIRED'] must be True or False, not "
+                f"{oidc_settings.DPOP_NONCE_REQUIRED!r}.",
+                hint="The default is False.",
+                id="oidc_provider.E102",
+            )
+        )
+    return errors

@@ -143,6 +143,17 @@ class OIDCProviderSettings(CachedSettings):
     END_SESSIONS_ON_PASSWORD_CHANGE = Setting[bool](
         False, "A password change ends the user's provider sessions and notifies their RPs."
     )
+    # DPoP proofs (RFC 9449, oidc_provider.dpop).
+    DPOP_SIGNING_ALGORITHMS = Setting[list[str]](
+        ["ES256", "RS256", "PS256", "EdDSA"], "Algorithms a DPoP proof may use; asymmetric only (§4.3)."
+    )
+    DPOP_PROOF_MAX_AGE = Setting[int](
+        60, "Seconds a proof's iat may be behind (plus LEEWAY); its jti is remembered that long (§11.1)."
+    )
+    DPOP_NONCE_REQUIRED = Setting[bool](False, "RFC 9449 §8: every proof must carry a server nonce.")
+    DPOP_NONCE_LIFETIME = Setting[int](
+        300, "Seconds per nonce window; the current and the previous window's nonce are accepted."
+    )
 
     @property
     def user_settings(self) -> dict[str, Any]:

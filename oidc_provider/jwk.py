@@ -11,6 +11,7 @@ private or symmetric material unless asked, RSA of at least 2048 bits, the curve
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto.common import JWException
 
-from .jose import ALGORITHMS, ASYMMETRIC
+from .jose import ALGORITHMS, ASYMMETRIC, b64encode
 
 #: RFC 7518 §6.3.2 (RSA), §6.2.2 (EC), §6.4.1 (oct ``k``), RFC 8037 §2 (OKP ``d``).
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -103,3 +104,14 @@ def _key_object(material: str, private: bool) -> Any | None:
         return jwcrypto_jwk.JWK(**json.loads(material)).get_op_key("sign" if private else "verify")
     except (JWException, ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def thumbprint(member: dict[str, Any]) -> str:
+    """RFC 7638 §3: base64url SHA-256 of the required members, sorted, without whitespace.
+
+    ``member`` is a JWK ``import_jwk`` accepted (its required members are strings); RFC 7638
+    §3.2 (RSA, EC) and RFC 8037 §2 (OKP) name the required members.
+    """
+    required = {name: member[name] for name in ("kty", *PUBLIC_MEMBERS[member["kty"]])}
+    canonical = json.dumps(required, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return b64encode(hashlib.sha256(canonical.encode("utf-8")).digest())

@@ -31,10 +31,6 @@ def _assertion_algorithms() -> Collection[str]:
     return sorted(jose.ALGORITHMS)  # narrowed per client to HMAC or asymmetric by client_auth
 
 
-def _asymmetric() -> Collection[str]:
-    return jose.ASYMMETRIC
-
-
 def _assertion_max_lifetime() -> int:
     return oidc_settings.CLIENT_ASSERTION_MAX_LIFETIME
 
@@ -44,6 +40,10 @@ MAX_JTI_LENGTH = 256
 
 def _assertion_rules(claims: dict[str, Any]) -> None:
     # RFC 7523 §3 item 7: the jti is remembered until exp, so it must be a short string.
+    _short_jti(claims)
+
+
+def _short_jti(claims: dict[str, Any]) -> None:
     jti = claims["jti"]
     if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
         raise InvalidToken("jti must be a short non-empty string.")
@@ -119,11 +119,22 @@ CLIENT_ASSERTION = Profile(
 )
 
 
+def _dpop_algorithms() -> Collection[str]:
+    # Never none or HMAC (RFC 9449 §4.3 point 5), whatever the setting says.
+    return [alg for alg in oidc_settings.DPOP_SIGNING_ALGORITHMS if alg in jose.ASYMMETRIC]
+
+
+def _dpop_max_age() -> int:
+    return oidc_settings.DPOP_PROOF_MAX_AGE
+
+
 def _dpop_rules(claims: dict[str, Any]) -> None:
     # RFC 9449 §4.2: htm and htu are strings; the caller compares them with its request.
     for name in ("htm", "htu"):
         if not isinstance(claims.get(name), str):
             raise InvalidToken(f"DPoP proof has no {name} claim.")
+    # §11.1: the jti is remembered for the proof's window, so it must be a short string.
+    _short_jti(claims)
 
 
 # RFC 9449 §4.3: typ dpop+jwt, an asymmetric alg (never none or MAC), the public key in the
@@ -132,11 +143,11 @@ def _dpop_rules(claims: dict[str, Any]) -> None:
 DPOP_PROOF = Profile(
     name="DPoP proof (RFC 9449 §4.3)",
     typ=frozenset({"dpop+jwt"}),
-    algorithms=_asymmetric,
+    algorithms=_dpop_algorithms,
     required=("jti", "htm", "htu", "iat"),
     audience="none: a proof has no aud (pass None)",
     check_exp=False,
-    max_age=_assertion_max_lifetime,
+    max_age=_dpop_max_age,
     require_kid=False,
     check=_dpop_rules,
 )
