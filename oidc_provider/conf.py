@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_JWKS_CACHE_SECONDS": 3600,
     "CLIENT_JWKS_MIN_REFETCH_INTERVAL": 60,
     "HTTP_TIMEOUT": 5,
+    # True: hash client secrets with DOT's CLIENT_SECRET_HASHER even when it is a slow password
+    # hasher (PBKDF2), silencing check W090; hand-set secrets are then accepted.
+    "KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS": False,
 }
 
 IMPORT_STRINGS = ("ACCESS_TOKEN_CLAIMS_HOOK", "USERINFO_CLAIMS_PROVIDER")

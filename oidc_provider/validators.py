@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, grants, jose
+from . import authn, client_auth, client_secrets, grants, jose
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
@@ -160,16 +160,23 @@ class OIDCValidator(OAuth2Validator):
             return client_auth.authenticate_assertion(
                 request, self._load_application, other_credentials=other
             )
-        for method, authenticate in (
-            ("client_secret_basic", self._authenticate_basic_auth),
-            ("client_secret_post", self._authenticate_request_body),
-        ):
-            if authenticate(request):
-                client_auth.check_secret_method(request.client, method, request)
-                return True
-        if request.client is not None and client_auth.requires_assertion(request.client):
+        # RFC 6749 §2.3: one method per request, so a failed Basic header is not retried with
+        # body parameters (which would check the secret twice and let timing tell clients apart).
+        if self._extract_basic_auth(request):
+            method, authenticate = "client_secret_basic", self._authenticate_basic_auth
+        else:
+            method, authenticate = "client_secret_post", self._authenticate_request_body
+        if authenticate(request):
+            client_auth.check_secret_method(request.client, method, request)
+            return True
+        if request.client is None:
+            client_secrets.verify_dummy()  # an unknown client_id costs what a wrong secret costs
+        elif client_auth.requires_assertion(request.client):
             client_auth.check_secret_method(request.client, "", request)
         return False
+
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        return client_secrets.check_secret(provided_secret, stored_secret)
 
     def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
         # A client registered for a JWT method never authenticates by its client_id alone.

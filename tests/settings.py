@@ -47,7 +47,12 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "static/"
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only
+# MD5 for user passwords: fast tests only (the benchmark runs Django's default hashers).
+# Client secrets: the app's documented setting (README), listed after the password hasher.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "oidc_provider.client_secrets.ClientSecretHasher",
+]
 
 
 def _database():
@@ -88,6 +93,7 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_GENERATOR": "oidc_provider.tokens.generate_access_token",
     "REFRESH_TOKEN_GENERATOR": "oidc_provider.tokens.generate_refresh_token",
     "APPLICATION_ADMIN_CLASS": "oidc_provider.admin.ApplicationAdmin",
+    "CLIENT_SECRET_HASHER": "oidc_client_secret_sha256",
     "PKCE_REQUIRED": True,
     "SCOPES": {
         "openid": "OpenID",
