@@ -3,8 +3,19 @@
 import os
 import tempfile
 
+from django.conf import global_settings
+
 from tests.settings import *  # noqa: F403
-from tests.settings import DATABASES, OAUTH2_PROVIDER
+from tests.settings import DATABASES, OAUTH2_PROVIDER, PASSWORD_HASHERS
+
+CLIENT_SECRET_HASHER = "oidc_provider.client_secrets.ClientSecretHasher"
+# The two hasher configurations scenarios 2 and 6 compare: Django's default PASSWORD_HASHERS
+# (PBKDF2 first: what a site gets) and the tests' fast MD5; the client-secret hasher in both.
+HASHER_CONFIGS = {
+    "default": [*global_settings.PASSWORD_HASHERS, CLIENT_SECRET_HASHER],
+    "test": PASSWORD_HASHERS,
+}
+PASSWORD_HASHERS = HASHER_CONFIGS[os.environ.get("BENCH_HASHERS", "default")]
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
