@@ -19,6 +19,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 
+from .context import issuance
 from .models import AuthenticationContext
 from .validation import decode_local
 
@@ -99,14 +100,17 @@ def _as_datetime(auth_time: int | None) -> datetime | None:
 def remember_grant(code: str, request: Any) -> None:
     """Store the authorization's auth_time beside the new authorization code."""
     AuthenticationContext.objects.create(
-        code_hash=_code_hash(code), auth_time=_as_datetime(getattr(request, "auth_time", None))
+        # The auth_time credential views.AuthorizationView gives DOT (set on the request).
+        code_hash=_code_hash(code),
+        auth_time=_as_datetime(vars(request).get("auth_time")),
     )
 
 
 def _apply(context: AuthenticationContext | None, request: Any) -> None:
-    request.oidc_context = context
+    state = issuance(request)
+    state.authentication = context
     if context is not None and context.auth_time is not None:
-        request.auth_time = int(context.auth_time.timestamp())
+        state.auth_time = int(context.auth_time.timestamp())
 
 
 def load_for_code(code: str, request: Any) -> None:
@@ -127,15 +131,14 @@ def load_for_refresh(refresh_token: Any, request: Any) -> None:
 
 def bind_tokens(request: Any) -> None:
     """Attach the context to the access token and refresh token family just issued."""
-    context = getattr(request, "oidc_context", None)
+    state = issuance(request)
+    context = state.authentication
     if context is None:
         return
-    access_token = getattr(request, "oidc_access_token", None)
-    family = getattr(request, "oidc_token_family", None)
-    if access_token is not None:
-        context.access_token = access_token
-    if family is not None:
-        context.token_family = family
+    if state.access_token is not None:
+        context.access_token = state.access_token
+    if state.token_family is not None:
+        context.token_family = state.token_family
     if request.grant_type == "authorization_code":
         context.claims = request.claims if isinstance(request.claims, dict) else {}
     context.save(update_fields=["access_token", "token_family", "claims"])

@@ -25,6 +25,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from .conf import oidc_settings
+from .context import issuance
 
 REDEEMED_TTL = 24 * 3600
 
@@ -49,14 +50,15 @@ def code_grant(code: str, request: Any) -> Any:
     a parallel redemption that deleted it in between turned those into a 500. A code gone by
     now was used (or expired and was cleared): ``invalid_grant``.
     """
-    grant = getattr(request, "oidc_grant", None)
+    context = issuance(request)
+    grant = context.grant
     if grant is None or grant.code != code:
         grant = get_grant_model().objects.filter(code=code, application=request.client).first()
         if grant is None:
             raise errors.InvalidGrantError(
                 "The authorization code is invalid or was already used.", request=request
             )
-        request.oidc_grant = grant
+        context.grant = grant
     return grant
 
 

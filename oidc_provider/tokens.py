@@ -16,6 +16,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from . import jose
 from .conf import oidc_settings
+from .context import issuance
 from .keys import NoActiveKey, keyring
 from .models import ClientProfile
 from .profiles import profile_for
@@ -99,8 +100,15 @@ def access_token_claims(request: Any, profile: ClientProfile, now: int, lifetime
 
 
 def authentication_time(request: Any) -> int | None:
-    """When the user last actively authenticated (OIDC auth_time), as a NumericDate."""
-    auth_time = getattr(request, "auth_time", None)
+    """When the user last actively authenticated (OIDC auth_time), as a NumericDate.
+
+    Token endpoint: restored into the issuance context by ``authn``; authorization endpoint
+    (implicit and hybrid ID tokens): the ``auth_time`` credential ``views.AuthorizationView``
+    gives DOT, which sets it on the request (never a client parameter: those are not in vars()).
+    """
+    auth_time = issuance(request).auth_time
+    if auth_time is None:
+        auth_time = vars(request).get("auth_time")
     if auth_time is not None:
         return int(auth_time)
     last_login = getattr(request.user, "last_login", None)
@@ -127,7 +135,7 @@ def generate_access_token(request: Any) -> str:
     lifetime = int(getattr(request, "expires_in", None) or access_token_lifetime(request))
     claims = access_token_claims(request, profile, now, lifetime)
     # DOT stores AccessToken.expires later; the validator sets it from this same instant.
-    request.oidc_access_token_exp = claims["exp"]
+    issuance(request).access_token_exp = claims["exp"]
     return sign(claims, oidc_settings.ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYP)
 
 

@@ -23,6 +23,7 @@ from .claims import (
     requested_value,
 )
 from .conf import oidc_settings
+from .context import issuance
 from .keys import keyring
 from .profiles import profile_for
 from .tokens import authentication_time, sign
@@ -47,17 +48,15 @@ class OIDCValidator(OAuth2Validator):
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         # Keep AccessToken.expires equal to the JWT's exp (both from one instant).
-        exp = getattr(request, "oidc_access_token_exp", None)
-        if exp is not None:
-            expires = datetime.fromtimestamp(exp, tz=UTC)
-        request.oidc_access_token = super()._create_access_token(
-            expires, request, token, source_refresh_token
-        )
-        return request.oidc_access_token
+        context = issuance(request)
+        if context.access_token_exp is not None:
+            expires = datetime.fromtimestamp(context.access_token_exp, tz=UTC)
+        context.access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        return context.access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         row = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
-        request.oidc_token_family = row.token_family
+        issuance(request).token_family = row.token_family
         return row
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
@@ -73,7 +72,7 @@ class OIDCValidator(OAuth2Validator):
             grants.lock_refresh_token(request)
         result = super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code":
-            grants.claim_code(request, request.oidc_access_token)
+            grants.claim_code(request, issuance(request).access_token)
         authn.bind_tokens(request)
         return result
 
