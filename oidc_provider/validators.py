@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, client_secrets, grants, jose
+from . import authn, client_auth, client_secrets, grants, jose, stateless
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
@@ -52,12 +52,26 @@ class OIDCValidator(OAuth2Validator):
         if context.access_token_exp is not None:
             expires = datetime.fromtimestamp(context.access_token_exp, tz=UTC)
         context.access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        stateless.record_issued(context.access_token)
         return context.access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         row = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
         issuance(request).token_family = row.token_family
         return row
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # A client that does not store access tokens: no row, no transaction, no write.
+        if "scope" in token and stateless.applies(request):
+            request.user = None
+            self._check_and_set_request_resource(request)  # RFC 8707 checks, as DOT's save does
+            stateless.unsaved_row(token, request)
+            return
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        stateless.revoke(token, request.client)  # RFC 7009: a JWT without a row
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         # OIDC Core §11: with the setting on, only offline_access earns a refresh token.
