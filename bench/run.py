@@ -29,7 +29,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-STATELESS = False  # set once ClientProfile.store_access_tokens exists
+# Every client's secret: generated strength, as the client-secret hasher expects.
+SECRET = "bench0secret0Xq7vR2mK9pL4sT8wZ1bN6cH3jF5gD0aYeU"
+PEER_VERSION = "9.13.3"  # bench/peer/package.json
 ARGS = argparse.Namespace(rounds=7, n=300, only="", seconds=3, server_rounds=3)
 
 
@@ -102,9 +104,10 @@ def setup_data():
 
 
 def make_client(factory_name: str, **profile):
+    """A client whose secret is ``SECRET``, stored with the client-secret hasher."""
     from tests import factories
 
-    app = getattr(factories, factory_name)()
+    app = getattr(factories, factory_name)(client_secret=SECRET)
     # Created now, not on the first request: a profile created mid-run would show as a query.
     factories.ClientProfileFactory(application=app, **profile)
     return app
@@ -122,7 +125,7 @@ def token_for(app, client: Client, alg: str | None = None) -> str:
         settings_override = {"OIDC_PROVIDER": {**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}}
     with override_settings(**settings_override):
         response = client.post(
-            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **basic(app.client_id)
+            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **basic(app.client_id, SECRET)
         )
     assert response.status_code == 200, response.content
     return response.json()["access_token"]
@@ -296,8 +299,6 @@ def stock_dot():
     return provider_settings({**settings.STOCK_OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": _stock_rsa_pem()})
 
 
-# A generated-strength secret: the fast client-secret hasher accepts nothing weaker.
-SECRET = "bench0secret0Xq7vR2mK9pL4sT8wZ1bN6cH3jF5gD0aYeU"
 HASHERS = {"pbkdf2": "PBKDF2PasswordHasher", "md5": "MD5PasswordHasher"}
 
 
@@ -400,8 +401,7 @@ def token_setups(config: str) -> dict:
             (),
         ),
     }
-    if STATELESS:
-        setups["ours, JWT RS256, stateless"] = ("/o", {"store_access_tokens": False}, "ours", ours, ())
+    setups["ours, JWT RS256, stateless"] = ("/o", {"store_access_tokens": False}, "ours", ours, ())
     if config == "default":
         keep = functools.partial(
             provider_settings,
@@ -504,7 +504,7 @@ def bench_rows():
         AccessToken.objects.bulk_create(batch, batch_size=5000)
 
         def cc(app):
-            headers = basic(app.client_id)
+            headers = basic(app.client_id, SECRET)
             return lambda: client.post("/o/token/", {"grant_type": "client_credentials"}, **headers)
 
         results = measure_all({"opaque": cc(opaque_app), "jwt": cc(jwt_app)}, n=max(ARGS.n // 10, 15))
@@ -586,8 +586,9 @@ def bench_scale():
 
 
 def bench_server():
-    """Two gunicorn servers (2 workers each, loaded one at a time): this site, and DOT as shipped
-    for the token endpoint baseline; requests/second, median of interleaved rounds."""
+    """gunicorn servers (2 workers each, loaded one at a time): this site and DOT as shipped, each
+    under Django's default PASSWORD_HASHERS and the test hasher, and node-oidc-provider (2
+    processes); requests/second and p99 latency, medians of interleaved rounds."""
     from bench import server
     from oidc_provider.models import ClientProfile
     from tests import oauth
@@ -597,15 +598,22 @@ def bench_server():
         "ClientCredentialsApplicationFactory", access_token_format=ClientProfile.TokenFormat.OPAQUE
     )
     jwt_app = make_client("ClientCredentialsApplicationFactory")
-    dot_app = make_client("ClientCredentialsApplicationFactory")
+    stateless_app = make_client("ClientCredentialsApplicationFactory", store_access_tokens=False)
+    dot_apps = {
+        hashers: make_client("ClientCredentialsApplicationFactory") for hashers in ("default", "test")
+    }
+    store_secret(dot_apps["default"], "pbkdf2")
+    store_secret(dot_apps["test"], "md5")
 
     def bearer(app, alg=None):
         return {"Authorization": f"Bearer {token_for(app, client, alg)}"}
 
-    def basic(app):
-        return {"Authorization": oauth.basic(app.client_id)["HTTP_AUTHORIZATION"]}
+    def basic(app_or_id):
+        client_id = getattr(app_or_id, "client_id", app_or_id)
+        return {"Authorization": oauth.basic(client_id, SECRET)["HTTP_AUTHORIZATION"]}
 
     body = "grant_type=client_credentials&scope=read"
+    token = "token endpoint, client_credentials"
     # (server, path, headers, body); wrk repeats one request, so the JWT rows send one token
     # over and over: its signature is checked once per worker (see scenario 1, rows c and c1).
     cases = {
@@ -613,45 +621,81 @@ def bench_server():
         "API, DOT OAuth2Authentication, opaque": ("ours", "/api/dot", bearer(opaque_app), None),
         "API, ours, JWT RS256 (one token repeated)": ("ours", "/api/jwt", bearer(jwt_app, "RS256"), None),
         "API, ours, JWT ES256 (one token repeated)": ("ours", "/api/jwt", bearer(jwt_app, "ES256"), None),
-        "token endpoint, client_credentials: DOT as shipped, opaque": (
+        f"{token}: DOT as shipped, opaque, test hasher (its best case)": (
+            "dot-test",
+            "/dot/token/",
+            basic(dot_apps["test"]),
+            body,
+        ),
+        f"{token}: DOT as shipped, opaque, default hashers": (
             "dot",
             "/dot/token/",
-            basic(dot_app),
+            basic(dot_apps["default"]),
             body,
         ),
-        "token endpoint, client_credentials: ours, opaque format": (
-            "ours",
+        f"{token}: ours, opaque format": ("ours", "/o/token/", basic(opaque_app), body),
+        f"{token}: ours, JWT RS256, stored": ("ours", "/o/token/", basic(jwt_app), body),
+        f"{token}: ours, JWT RS256, stateless": ("ours", "/o/token/", basic(stateless_app), body),
+        f"{token}: ours, JWT RS256, stateless, test hasher": (
+            "ours-test",
             "/o/token/",
-            basic(opaque_app),
+            basic(stateless_app),
             body,
         ),
-        "token endpoint, client_credentials: ours, JWT RS256": ("ours", "/o/token/", basic(jwt_app), body),
     }
+    peer_label = f"{token}: node-oidc-provider {PEER_VERSION}, JWT RS256 (2 processes)"
+    if server.peer_available():
+        cases[peer_label] = ("peer", "/token", basic("peer-client"), body)
     cache = "Redis" if server.redis_reachable() else "LocMemCache (Redis not reachable)"
-    samples: dict[str, list[float]] = {name: [] for name in cases}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     errors = dict.fromkeys(cases, 0)
     db_name = connection.settings_dict["NAME"]
-    with server.gunicorn(db_name) as ours, server.gunicorn(db_name, stock_dot=True) as dot:
-        urls = {"ours": ours, "dot": dot}
+    with contextlib.ExitStack() as stack:
+        urls = {
+            "ours": stack.enter_context(server.gunicorn(db_name)),
+            "ours-test": stack.enter_context(server.gunicorn(db_name, hashers="test")),
+            "dot": stack.enter_context(server.gunicorn(db_name, stock_dot=True)),
+            "dot-test": stack.enter_context(server.gunicorn(db_name, stock_dot=True, hashers="test")),
+        }
+        if peer_label in cases:
+            urls["peer"] = stack.enter_context(server.peer("peer-client", SECRET))
         for where, path, headers, data in cases.values():
             server.load(urls[where] + path, 1, headers, data)  # warm the workers
         for _ in range(ARGS.server_rounds):
             for name, (where, path, headers, data) in cases.items():
-                rps, failed = server.load(urls[where] + path, ARGS.seconds, headers, data)
-                samples[name].append(rps)
+                rps, failed, p99 = server.load(urls[where] + path, ARGS.seconds, headers, data)
+                samples[name].append((rps, p99))
                 errors[name] += failed
-    rps = {name: statistics.median(values) for name, values in samples.items()}
+    rps = {name: statistics.median(r for r, _ in values) for name, values in samples.items()}
+    p99 = {name: statistics.median(p for _, p in values) for name, values in samples.items()}
     api_base = rps["API, no authentication"]
-    token_base = rps["token endpoint, client_credentials: DOT as shipped, opaque"]
+    token_base = rps[f"{token}: DOT as shipped, opaque, test hasher (its best case)"]
+    peer_rps = rps.get(peer_label)
     rows = [
-        (name, value, ratio(value, token_base if name.startswith("token") else api_base), errors[name])
+        (
+            name,
+            value,
+            f"{p99[name]:.1f}",
+            ratio(value, token_base if name.startswith("token") else api_base),
+            ratio(value, peer_rps) if peer_rps and name.startswith("token") else "-",
+            errors[name],
+        )
         for name, value in rps.items()
     ]
+    if peer_label not in cases:
+        rows.append((peer_label, "not run: `npm install` in bench/peer", "-", "-", "-", "-"))
     table(
         f"6. gunicorn, 2 workers, {server.load_generator()} on loopback, 8 connections, cache {cache} "
-        f"({ARGS.server_rounds} rounds x {ARGS.seconds} s per case)",
+        f"({ARGS.server_rounds} rounds x {ARGS.seconds} s per case; 2 shared cores: noisy)",
         rows,
-        ("case", "requests/s", "ratio vs baseline (higher is better)", "non-2xx"),
+        (
+            "case",
+            "requests/s",
+            "p99 ms",
+            "ratio vs baseline (DOT best case / no authentication)",
+            "ratio vs peer",
+            "non-2xx",
+        ),
     )
 
 
