@@ -46,18 +46,25 @@ def session_auth_time(request: Any) -> int | None:
     return int(last_login.timestamp()) if last_login else None
 
 
+#: Longest max_age taken as a number (~317 years); longer strings are refused before int().
+MAX_AGE_DIGITS = 10
+
+
 def parse_max_age(value: str | None) -> int | None:
-    """OIDC Core §3.1.2.1 max_age: non-negative seconds; ValueError otherwise."""
+    """OIDC Core §3.1.2.1 max_age: non-negative seconds; ValueError with a safe message otherwise."""
     if value is None or value == "":
         return None
-    if not value.isascii() or not value.isdigit():
-        raise ValueError("max_age must be a non-negative integer")
+    if not value.isascii() or not value.isdigit() or len(value) > MAX_AGE_DIGITS:
+        raise ValueError("max_age must be a non-negative integer of seconds")
     return int(value)
 
 
 def is_stale(auth_time: int | None, max_age: int) -> bool:
     """True when the last authentication is older than ``max_age`` seconds."""
     return auth_time is None or time.time() - auth_time > max_age
+
+
+HINT_INVALID = "id_token_hint is not an ID token issued by this provider."
 
 
 def hint_subject(id_token_hint: str) -> str:

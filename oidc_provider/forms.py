@@ -70,6 +70,7 @@ class ClientProfileForm(forms.ModelForm):
             "client_jwks",
             "client_jwks_uri",
             "allowed_scopes",
+            "introspection_allowed",
         )
         widgets = {"client_jwks": forms.Textarea(attrs={"rows": 6, "cols": 80})}
 
@@ -128,13 +129,20 @@ class ClientProfileForm(forms.ModelForm):
             )
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never renders its value: a pasted private key is not sent back."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class SigningKeyCreateForm(forms.ModelForm):
     """Generate a key, or import an existing PEM private key."""
 
     private_key_pem = forms.CharField(
         label="Import PEM private key (optional)",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off"}),
+        widget=WriteOnlyTextarea(attrs={"rows": 6, "autocomplete": "off"}),
         help_text="Leave empty to generate a new key. The key is encrypted at rest and never shown again.",
     )
 

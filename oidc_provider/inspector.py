@@ -124,6 +124,14 @@ def _key_info(header: dict[str, Any]) -> tuple[dict[str, Any] | None, Check]:
     return info, Check("key", published, detail)
 
 
+def _as_date(value: float) -> str:
+    """A NumericDate as ISO 8601; values beyond what a datetime holds (year 10000, 1e20) say so."""
+    try:
+        return datetime.fromtimestamp(value, tz=UTC).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):
+        return f"{value} (out of range)"
+
+
 def inspect_token(token: str) -> dict[str, Any]:
     """Everything the inspector shows about ``token``; raises nothing."""
     try:
@@ -179,7 +187,7 @@ def inspect_token(token: str) -> dict[str, Any]:
         "header": json.dumps(header, indent=2, sort_keys=True),
         "claims": json.dumps(claims, indent=2, sort_keys=True),
         "times": [
-            (name, datetime.fromtimestamp(claims[name], tz=UTC).isoformat(timespec="seconds"))
+            (name, _as_date(claims[name]))
             for name in TIME_CLAIMS
             if isinstance(claims.get(name), int | float) and not isinstance(claims.get(name), bool)
         ],

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -81,6 +82,13 @@ class Algorithm:
                     return False
                 r = int.from_bytes(signature[:size], "big")
                 s = int.from_bytes(signature[size:], "big")
+                # SEC 1 §4.1.4 step 1: r and s lie in [1, n-1]. High-S (s > n/2) is accepted:
+                # RFC 7518 §3.4 does not require low-S and common signers emit both forms. The
+                # flipped signature verifies the same claims; nothing here keys on signature bytes
+                # alone (replay and revocation use jti, the stored row the whole token).
+                n = CURVE_ORDERS[self.curve]
+                if not (0 < r < n and 0 < s < n):
+                    return False
                 key.verify(encode_dss_signature(r, s), data, self._ecdsa)
             elif self.kty == "OKP":
                 key.verify(signature, data)
@@ -109,6 +117,18 @@ def _hmac(alg: Algorithm, key: bytes, data: bytes) -> bytes:
     return hmac.new(key, data, alg.hash.name).digest()
 
 
+#: Order n of each curve's base point (SEC 2 §2.4.2, §2.5.1, §2.6.1).
+CURVE_ORDERS = {
+    "P-256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "P-384": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
+    ),
+    "P-521": int(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA"
+        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        16,
+    ),
+}
 _CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1}
 _KEY_TYPES = {
     "RSA": (rsa.RSAPublicKey, rsa.RSAPrivateKey),
@@ -146,15 +166,26 @@ def b64encode(data: bytes) -> str:
 # "-_" become the standard alphabet; "+/=" become "*", which the strict decoder refuses.
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
 _PADDING = (b"", b"", b"==", b"=")
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Bits of the last character that carry no data, by length % 4 (1 is refused as malformed).
+_TRAILING_BITS = (0, 0, 0b1111, 0b11)
 
 
 def b64decode(data: str) -> bytes:
-    """Strict base64url without padding (RFC 7515 §2); raises InvalidToken."""
+    """Strict base64url without padding (RFC 7515 §2); raises InvalidToken.
+
+    One value, one encoding: padding, the standard alphabet and non-zero trailing bits
+    (a second spelling of the same bytes) are refused, so a token cannot be re-encoded
+    into a different string that still verifies.
+    """
     try:
         raw = data.encode("ascii").translate(_TO_STANDARD) + _PADDING[len(data) % 4]
-        return binascii.a2b_base64(raw, strict_mode=True)
+        decoded = binascii.a2b_base64(raw, strict_mode=True)
     except (binascii.Error, UnicodeEncodeError):
         raise InvalidToken("Malformed token encoding.") from None
+    if len(data) % 4 and _B64_ALPHABET.index(data[-1]) & _TRAILING_BITS[len(data) % 4]:
+        raise InvalidToken("Malformed token encoding.")
+    return decoded
 
 
 def token_hash(alg: str, value: str) -> str:
@@ -182,7 +213,21 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-_decoder = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
+def _reject_constant(name: str) -> Any:
+    raise InvalidToken("Malformed token JSON.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: RFC 8259 §6 numbers are finite; exp=inf would never expire
+        raise InvalidToken("Malformed token JSON.")
+    return value
+
+
+# RFC 8259: NaN and Infinity are not JSON, though Python's parser accepts them.
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant, parse_float=_finite_float
+)
 
 
 def _parse_object(raw: bytes) -> dict[str, Any]:

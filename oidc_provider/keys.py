@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -67,8 +68,10 @@ def load_private_pem(pem: bytes | str, alg: str) -> Any:
         pem = pem.encode()
     try:
         key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError) as exc:
-        raise KeyOperationError("Not a valid unencrypted PEM private key.") from exc
+    except UnsupportedAlgorithm:
+        raise KeyOperationError("This key type or curve is not supported.") from None
+    except (ValueError, TypeError):
+        raise KeyOperationError("Not a valid unencrypted PEM private key.") from None
     algorithm = ALGORITHMS.get(alg)
     if algorithm is None or alg not in dict(SigningKey.ALGORITHM_CHOICES):
         raise KeyOperationError(f"Unsupported signing algorithm {alg!r}.")

@@ -139,6 +139,14 @@ class ClientProfile(models.Model):
         blank=True,
         help_text=_("Space-separated; empty allows every scope of the site."),
     )
+    introspection_allowed = models.BooleanField(
+        _("may introspect tokens"),
+        default=False,
+        help_text=_(
+            "RFC 7662: a confidential client (a resource server) that may ask whether any token is "
+            "active. Public clients never may."
+        ),
+    )
 
     class Meta:
         verbose_name = _("OIDC client settings")

@@ -30,6 +30,11 @@ from .tokens import authentication_time, sign
 from .validation import decode_local
 
 
+def _active(user: Any) -> bool:
+    """Django's rule (ModelBackend.user_can_authenticate): a user without is_active is active."""
+    return user is None or getattr(user, "is_active", True)
+
+
 class OIDCValidator(OAuth2Validator):
     """Signs with database keys, issues RFC 9068 access tokens, releases claims by scope."""
 
@@ -45,6 +50,16 @@ class OIDCValidator(OAuth2Validator):
             request.oauth2_error = {"error": "invalid_token", "error_description": str(exc)}
             return False
         return self.validate_bearer_token(token, scopes, request)
+
+    def validate_bearer_token(self, token: str, scopes: list[str], request: Any) -> bool:
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        user = getattr(request, "user", None)
+        if user is not None and not _active(user):
+            # A deactivated user's tokens stop working at once (RFC 6750 §3.1 invalid_token).
+            request.oauth2_error = {"error": "invalid_token", "error_description": "The user is inactive."}
+            return False
+        return True
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         # Keep AccessToken.expires equal to the JWT's exp (both from one instant).
@@ -104,6 +119,8 @@ class OIDCValidator(OAuth2Validator):
             return False
         lifetime = profile_for(client).refresh_token_lifetime
         rt = request.refresh_token_instance
+        if not _active(rt.user):
+            return False  # RFC 6749 §5.2 invalid_grant: the resource owner is gone
         if lifetime and rt.created + timedelta(seconds=lifetime) <= timezone.now():
             return False
         authn.load_for_refresh(rt, request)  # OIDC Core §12.2: same auth_time as the first ID token
@@ -119,6 +136,8 @@ class OIDCValidator(OAuth2Validator):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             grants.revoke_tokens_of_code(code)  # RFC 6749 §4.1.2: a reused code revokes its tokens
             return False
+        if not _active(request.user):
+            return False  # deactivated since the code was issued: invalid_grant
         authn.load_for_code(code, request)
         return True
 
@@ -154,9 +173,7 @@ class OIDCValidator(OAuth2Validator):
             try:
                 subjects.append(authn.hint_subject(id_token_hint))
             except jose.InvalidToken:
-                raise errors.InvalidRequestError(
-                    description="id_token_hint is not an ID token issued by this provider.", request=request
-                ) from None
+                raise errors.InvalidRequestError(description=authn.HINT_INVALID, request=request) from None
         user = getattr(request, "user", None)  # None while validating, set when responding
         return user is None or all(s is None or str(s) == str(user.pk) for s in subjects)
 
@@ -209,6 +226,9 @@ class OIDCValidator(OAuth2Validator):
         return claims_for_scopes(request.user, request.scopes)
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
+        if getattr(request, "user", None) is None:
+            # A client_credentials token names no end-user (RFC 6750 §3.1, OIDC Core §5.3.3).
+            raise errors.InvalidTokenError(description="This access token names no user.", request=request)
         # OIDC Core §5.5: plus the claims the authorization asked for in claims.userinfo.
         requested = authn.claims_request_for(getattr(request, "access_token", None))
         wanted = requested_claims(requested, "userinfo")

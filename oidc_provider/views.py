@@ -26,7 +26,7 @@ from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView,
 from oauth2_provider.views import TokenView as DOTTokenView
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, jose, stateless
+from . import authn, client_auth, introspection, jose, stateless
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
@@ -161,19 +161,23 @@ class TokenView(DOTTokenView):
 class IntrospectView(IntrospectTokenView):
     """DOT's RFC 7662 introspection plus the JWT's own iss, sub, aud, iat, jti (§2.2).
 
-    A rejected client assertion is answered with invalid_client (RFC 7662 §2.3, RFC 6749
-    §5.2): DOT calls the validator outside oauthlib here, so nothing else would catch it.
+    Only clients allowed to introspect may (``introspection.authorize``); refusals are 401s
+    with a challenge. A rejected client assertion is answered with invalid_client (RFC 7662
+    §2.3, RFC 6749 §5.2): the validator runs outside oauthlib here, so nothing else catches it.
     """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return super().dispatch(request, *args, **kwargs)
+            refusal = None
+            if request.method in ("GET", "POST"):
+                refusal = introspection.authorize(request, self.get_oauthlib_core())
+            # Skips ClientProtectedResourceMixin.dispatch: the check above replaces it.
+            response = refusal or View.dispatch(self, request, *args, **kwargs)
         except errors.OAuth2Error as exc:
-            response = HttpResponse(exc.json, status=exc.status_code, content_type="application/json")
-            for name, value in exc.headers.items():
-                response[name] = value
-            response["Cache-Control"] = "no-store"
-            return response
+            response = introspection.invalid_client(exc.description)
+        # RFC 7662 §2.2 / RFC 6749 §5.1: token metadata is never cached.
+        response["Cache-Control"] = "no-store"
+        return response
 
     @staticmethod
     def get_token_response(token_value: str | None = None) -> HttpResponse:
@@ -272,7 +276,12 @@ class AuthorizationView(DOTAuthorizationView):
             return self.login_redirect()
         if "none" in prompt:
             hint = request.GET.get("id_token_hint")
-            if hint and authn.hint_subject(hint) != str(request.user.pk):
+            try:
+                hint_sub = authn.hint_subject(hint) if hint else None
+            except jose.InvalidToken:
+                # Without openid in scope oauthlib does not look at the hint (OIDC Core §3.1.2.1).
+                return self._error(errors.InvalidRequestError, credentials, application, authn.HINT_INVALID)
+            if hint_sub is not None and hint_sub != str(request.user.pk):
                 return self._error(errors.LoginRequired, credentials, application)
             approval = request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
             if not authn.has_consent(request.user, application, scopes, approval):

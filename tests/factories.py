@@ -72,3 +72,15 @@ class SigningKeyFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, algorithm="RS256", state=SigningKey.State.ACTIVE, **kwargs):
         return keys.create_key(algorithm, state=state)
+
+
+class IntrospectorFactory(ClientCredentialsApplicationFactory):
+    """A resource server's confidential client that may introspect tokens (RFC 7662)."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def _may_introspect(obj, create, extracted, **kwargs):
+        if create:
+            ClientProfileFactory(application=obj, introspection_allowed=True)

@@ -176,3 +176,60 @@ def test_malformed_redirect_uri_is_a_form_error(admin_client):
     data["redirect_uris"] = "not-a-uri"
     response = admin_client.post(f"{APP_URL}{app.pk}/change/", data)
     assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+def _pem(key) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _unsupported_curve_pem() -> str:
+    """An EC private key on a curve OpenSSL does not know (OID 1.3.6.1.4.1.99999.1)."""
+    import base64
+
+    oid = bytes.fromhex("06092b0601040186 8d1f01".replace(" ", ""))
+    private = b"\x04\x20" + b"\x01" * 32
+    body = b"\x02\x01\x01" + private + b"\xa0" + bytes([len(oid)]) + oid
+    der = b"\x30" + bytes([len(body)]) + body
+    text = base64.encodebytes(der).decode()
+    return f"-----BEGIN EC PRIVATE KEY-----\n{text}-----END EC PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize("kind", ["ed448", "x25519", "secp256k1", "unknown-curve", "rsa-1024"])
+def test_unsupported_key_types_and_curves_are_form_errors(admin_client, kind):
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, rsa, x25519
+
+    pem = {
+        "ed448": lambda: _pem(ed448.Ed448PrivateKey.generate()),
+        "x25519": lambda: _pem(x25519.X25519PrivateKey.generate()),
+        "secp256k1": lambda: _pem(ec.generate_private_key(ec.SECP256K1())),
+        "unknown-curve": _unsupported_curve_pem,
+        "rsa-1024": lambda: _pem(rsa.generate_private_key(65537, 1024)),
+    }[kind]()
+    response = admin_client.post(
+        f"{KEYS}add/", {"algorithm": "ES256", "state": "next", "private_key_pem": pem}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["private_key_pem"]
+    assert SigningKey.objects.count() == 0
+
+
+@pytest.mark.parametrize("valid_key", [False, True])
+def test_a_pasted_private_key_is_never_rendered_back(admin_client, valid_key):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if valid_key:
+        SigningKeyFactory(algorithm="ES256")  # the form fails on state instead
+        pem = _pem(ec.generate_private_key(ec.SECP256R1()))
+    else:
+        pem = _pem(ec.generate_private_key(ec.SECP384R1()))  # not a P-256 key
+    response = admin_client.post(
+        f"{KEYS}add/", {"algorithm": "ES256", "state": "active", "private_key_pem": pem}
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    body = response.content.decode()
+    assert "PRIVATE KEY" not in body
+    assert pem.splitlines()[1] not in body

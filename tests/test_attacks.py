@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from oidc_provider import jose, keys
 from oidc_provider.validation import LocalKeys, decode
 
-from .factories import ClientCredentialsApplicationFactory, SigningKeyFactory
+from .factories import ClientCredentialsApplicationFactory, IntrospectorFactory, SigningKeyFactory
 from .oauth import basic, client_credentials
 
 pytestmark = pytest.mark.django_db
@@ -282,8 +282,7 @@ def test_fuzzed_headers_and_numeric_edges_with_a_real_signature(rs, header, exp)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(token=st.text(max_size=200))
 def test_introspection_never_500s_on_junk(client, rs, token):
-    app = ClientCredentialsApplicationFactory.build()
-    app.save()
+    app = IntrospectorFactory()
     response = client.post("/o/introspect/", {"token": token}, **basic(app.client_id))
     assert response.status_code in (200, 400)
     if response.status_code == 200:
@@ -293,7 +292,7 @@ def test_introspection_never_500s_on_junk(client, rs, token):
 def test_introspection_of_our_jwt_signed_by_a_revoked_key_is_inactive(
     client, rs, django_capture_on_commit_callbacks
 ):
-    app = ClientCredentialsApplicationFactory()
+    app = IntrospectorFactory()
     token = client_credentials(client, app)["access_token"]
     with django_capture_on_commit_callbacks(execute=True):
         keys.revoke(rs)

@@ -525,3 +525,24 @@ def test_fuzzed_id_token_hints_never_log_in_and_never_500(client, app, user, hin
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert "code=" not in response["Location"]
+
+
+# -- edges answered by the spec, never a 500 (issue #16) -------------------------------------
+
+
+@pytest.mark.parametrize("hint", ["not-a-jwt", "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"])
+def test_bad_id_token_hint_without_openid_scope_is_invalid_request(client, app, user, hint):
+    sign_in(client, user)
+    response, _ = authorize(client, app, scope="read", prompt="none", id_token_hint=hint)
+    params = callback(response)
+    assert params["error"] == "invalid_request"
+    assert params["state"] == "st-42"
+
+
+@pytest.mark.parametrize("max_age", ["9" * 5000, "9" * 400, "-1", "1e9", "٣"])
+def test_huge_or_odd_max_age_is_invalid_request_without_python_messages(client, app, user, max_age):
+    sign_in(client, user)
+    response, _ = authorize(client, app, max_age=max_age)
+    params = callback(response)
+    assert params["error"] == "invalid_request"
+    assert params["error_description"] == "max_age must be a non-negative integer of seconds."

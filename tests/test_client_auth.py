@@ -25,6 +25,7 @@ from .factories import (
     ApplicationFactory,
     ClientCredentialsApplicationFactory,
     ClientProfileFactory,
+    IntrospectorFactory,
     UserFactory,
 )
 
@@ -82,6 +83,7 @@ def jwt_client(db, signing_keys, rsa_client_key, ec_client_key):
                 public_jwk(ec_client_key, "ec1", "ES256"),
             ]
         },
+        introspection_allowed=True,
     )
     return app
 
@@ -806,7 +808,7 @@ def test_jti_is_single_use_under_concurrency_in_redis(settings):
 
 
 def test_secret_client_still_introspects_with_basic_auth(client, db, signing_keys, rsa_client_key):
-    app = ClientCredentialsApplicationFactory()
+    app = IntrospectorFactory()
     token = token_request(client, {}, HTTP_AUTHORIZATION=basic_auth(app.client_id)).json()["access_token"]
     response = client.post("/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=basic_auth(app.client_id))
     assert response.status_code == 200

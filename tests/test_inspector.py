@@ -137,3 +137,27 @@ def test_garbage_is_a_format_failure_not_an_error(staff_client, garbage):
     assert response.status_code == 200
     if garbage:
         assert "Rejected:" in response.content.decode()
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf", "auth_time"])
+@pytest.mark.parametrize("value", [1e20, 253402300800, -1e20, 10**30])
+def test_times_out_of_datetime_range_are_shown_not_a_500(staff_client, signing_keys, claim, value):
+    from .test_attacks import mint
+
+    token = mint(signing_keys["RS256"], **{claim: value})
+    response = staff_client.post(URL, {"token": token})
+    assert response.status_code == 200
+    times = dict(response.context["result"]["times"])
+    assert "out of range" in times[claim]
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "1e400"])
+def test_non_json_numbers_are_a_format_error(staff_client, signing_keys, value):
+    from .test_attacks import b64
+
+    header = b64({"alg": "RS256", "typ": "at+jwt", "kid": signing_keys["RS256"].kid})
+    payload = b64(f'{{"sub":"1","exp":{value}}}'.encode())
+    response = staff_client.post(URL, {"token": f"{header}.{payload}.c2ln"})
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result["valid"] is False and result["checks"][0].name == "format"

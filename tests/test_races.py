@@ -10,7 +10,7 @@ from oauth2_provider.models import get_access_token_model, get_grant_model
 
 from oidc_provider.validators import OIDCValidator
 
-from .factories import ApplicationFactory, ClientCredentialsApplicationFactory, UserFactory
+from .factories import ApplicationFactory, IntrospectorFactory, UserFactory
 from .oauth import authorize, basic, code_flow, exchange_code
 
 AccessToken, Grant = get_access_token_model(), get_grant_model()
@@ -38,7 +38,7 @@ def in_parallel(fn, n=THREADS):
 
 
 def active(token) -> bool:
-    introspector = ClientCredentialsApplicationFactory()
+    introspector = IntrospectorFactory()
     return Client().post("/o/introspect/", {"token": token}, **basic(introspector.client_id)).json()["active"]
 
 

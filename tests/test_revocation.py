@@ -12,7 +12,7 @@ from oidc_provider.revocation import MARKER_PREFIX, access_token_deleted, is_rev
 
 from .conftest import basic_auth
 from .drf import bearer, challenge, client_credentials_token, sign
-from .factories import ApplicationFactory, ClientCredentialsApplicationFactory
+from .factories import ClientCredentialsApplicationFactory, IntrospectorFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.drf_urls")]
 
@@ -89,7 +89,7 @@ class Introspection:
 def introspection(monkeypatch, resource_server):
     fake = Introspection()
     monkeypatch.setattr(requests.Session, "post", lambda s, url, **kw: fake.post(s, url, **kw))
-    resource_app = ApplicationFactory(client_id="orders-api")
+    resource_app = IntrospectorFactory(client_id="orders-api")
     resource_server(
         REVOCATION_CHECK="introspection",
         INTROSPECTION_URL="https://testserver/o/introspect/",

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from oidc_provider import encryption, keys
 from oidc_provider.models import SigningKey
 
-from .factories import ApplicationFactory, ClientCredentialsApplicationFactory, ClientProfileFactory
+from .factories import ApplicationFactory, ClientProfileFactory, IntrospectorFactory
 from .oauth import basic, client_credentials, code_flow
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_no_page_or_log_leaks_a_secret(client, caplog):
     app = ApplicationFactory()
     hs = ApplicationFactory(hash_client_secret=False, client_secret=UNHASHED)
     ClientProfileFactory(application=hs, id_token_algorithm="HS256")
-    service = ClientCredentialsApplicationFactory()
+    service = IntrospectorFactory()
     user = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456")
 
     bodies = []

@@ -8,7 +8,7 @@ from oidc_provider.models import ClientProfile
 
 from .conftest import basic_auth
 from .drf import bearer
-from .factories import ClientCredentialsApplicationFactory, ClientProfileFactory
+from .factories import ClientCredentialsApplicationFactory, ClientProfileFactory, IntrospectorFactory
 from .oauth import client_credentials
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.drf_urls")]
@@ -27,6 +27,11 @@ def revocation_checked(settings):
     settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "RESOURCE_SERVER": {"REVOCATION_CHECK": "cache"}}
 
 
+@pytest.fixture
+def resource_server(db):
+    return IntrospectorFactory()
+
+
 def introspect(client, token, app):
     response = client.post("/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=basic_auth(app.client_id))
     assert response.status_code == 200
@@ -38,15 +43,15 @@ def revoke(client, token, app):
     assert response.status_code == 200
 
 
-def test_issue_call_introspect_revoke_without_a_row(client, machine, revocation_checked):
+def test_issue_call_introspect_revoke_without_a_row(client, machine, resource_server, revocation_checked):
     token = client_credentials(client, machine)["access_token"]
     assert not AccessToken.objects.exists()
     assert client.get("/t/token", **bearer(token)).status_code == 200
-    data = introspect(client, token, machine)
+    data = introspect(client, token, resource_server)
     assert data["active"] is True and data["client_id"] == machine.client_id and data["scope"] == "read"
     assert {"iss", "sub", "aud", "exp", "iat", "jti"} <= set(data)
     revoke(client, token, machine)
-    assert introspect(client, token, machine) == {"active": False}
+    assert introspect(client, token, resource_server) == {"active": False}
     assert client.get("/t/token", **bearer(token)).status_code == 401
 
 
@@ -82,16 +87,15 @@ def test_stored_tokens_by_default_and_for_other_formats(client, rsa_key):
     assert AccessToken.objects.count() == 2
 
 
-def test_another_client_cannot_revoke_it(client, machine):
+def test_another_client_cannot_revoke_it(client, machine, resource_server):
     token = client_credentials(client, machine)["access_token"]
-    other = ClientCredentialsApplicationFactory()
-    revoke(client, token, other)
-    assert introspect(client, token, machine)["active"] is True
+    revoke(client, token, resource_server)
+    assert introspect(client, token, resource_server)["active"] is True
 
 
-def test_inactive_once_the_client_is_deleted_or_stores_tokens_again(client, machine):
+def test_inactive_once_the_client_is_deleted_or_stores_tokens_again(client, machine, resource_server):
     token = client_credentials(client, machine)["access_token"]
-    observer = ClientCredentialsApplicationFactory()
+    observer = resource_server
     profile = ClientProfile.objects.get(application=machine)
     profile.store_access_tokens = True
     profile.save()

@@ -17,6 +17,7 @@ from .factories import (
     ApplicationFactory,
     ClientCredentialsApplicationFactory,
     ClientProfileFactory,
+    IntrospectorFactory,
     UserFactory,
 )
 from .oauth import authorize, basic, client_credentials, code_flow, exchange_code, verify
@@ -212,8 +213,7 @@ def test_scopes_limited_per_client(client):
 
 
 def _introspector():
-    app = ClientCredentialsApplicationFactory()
-    return app
+    return IntrospectorFactory()
 
 
 def test_introspection_of_a_jwt_adds_rfc_7662_members(client):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oidc_provider', '0002_authentication_context'),
+        ('oidc_provider', '0003_clientprofile_introspection_allowed'),
     ]
 
     operations = [
