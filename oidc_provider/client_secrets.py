@@ -134,9 +134,15 @@ def _upgrade(old_hash: str, preferred: str, raw: str) -> None:
 
     # Compare-and-set on the old hash (random salt, so unique): a concurrent upgrade or a
     # secret changed meanwhile is never overwritten. update() bypasses ClientSecretField.pre_save.
-    get_application_model().objects.filter(client_secret=old_hash).update(
-        client_secret=make_password(raw, hasher=preferred)
+    updated = (
+        get_application_model()
+        .objects.filter(client_secret=old_hash)
+        .update(client_secret=make_password(raw, hasher=preferred))
     )
+    if updated:
+        from . import profiles
+
+        profiles.invalidate()  # update() sends no signal: processes forget their copy of the row
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""Per-client settings (ClientProfile), created on demand for clients that predate the app.
+"""Per-client settings (ClientProfile), created on demand for clients that predate the app, and
+the clients' Application rows.
 
 Every token request needs its client's profile, so each process keeps the profiles it has read,
 each tagged with the version stamp (in Django's cache) it was read under. Like the key ring, a
@@ -7,7 +8,8 @@ read per request would cost more than the query it saves: ~0.35 ms to Redis here
 anywhere bumps the stamp after commit and the saving process forgets its copies at once; no copy
 is used for longer than ``MAX_AGE`` seconds, which bounds what a change made around the signals
 (``QuerySet.update()``, a data migration) can leave behind. After such a change, call
-``invalidate()``.
+``invalidate()``. The Application rows DOT reads to authenticate a client are kept the same
+way (a changed secret or a deleted client applies within the same interval in other processes).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import time
 from typing import Any
 
 from django.db import transaction
+from django.db.models.base import ModelState
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from oauth2_provider.settings import oauth2_settings
 
 from . import stamps
 from .conf import oidc_settings
@@ -61,6 +65,39 @@ def profile_for(application: Any) -> ClientProfile:
     return profile
 
 
+# client_id -> (stamp, monotonic time, Application): the row behind every client authentication,
+# kept under the same stamp and MAX_AGE as the profiles (an Application save or delete bumps it).
+_applications: dict[str, tuple[str, float, Any]] = {}
+
+
+def cached_application(client_id: Any) -> Any | None:
+    """A fresh copy of the Application read earlier for ``client_id``, or None (read it)."""
+    cached = _applications.get(client_id) if isinstance(client_id, str) else None
+    if cached is None:
+        return None
+    now = time.monotonic()
+    if cached[0] != _current_version(now) or now - cached[1] >= MAX_AGE:
+        return None
+    return _copy(cached[2])
+
+
+def remember_application(application: Any) -> None:
+    """Keep ``application`` (just read from the database) for later requests of this process."""
+    client_id = application.client_id
+    # DOT refreshes Client ID Metadata Document clients (URL ids) itself: never kept here.
+    if "://" not in client_id and application.pk is not None:
+        _applications[client_id] = (_current_version(time.monotonic()), time.monotonic(), _copy(application))
+
+
+def _copy(application: Any) -> Any:
+    """A separate instance with the same field values: requests never share one object."""
+    copy = type(application).__new__(type(application))
+    copy.__dict__.update({k: v for k, v in application.__dict__.items() if k not in ("_state", _ON_INSTANCE)})
+    copy._state = ModelState()
+    copy._state.adding, copy._state.db = False, application._state.db
+    return copy
+
+
 def invalidate() -> None:
     """Make every process read client profiles again (after changes that send no signals)."""
     clear_local_cache()
@@ -71,11 +108,14 @@ def clear_local_cache() -> None:
     """Forget this process's copies and its reading of the stamp (tests; after a local change)."""
     global _stamp
     _profiles.clear()
+    _applications.clear()
     _stamp = ("", 0.0)
 
 
 @receiver(post_save, sender=ClientProfile)
 @receiver(post_delete, sender=ClientProfile)
+@receiver(post_save, sender=oauth2_settings.APPLICATION_MODEL)
+@receiver(post_delete, sender=oauth2_settings.APPLICATION_MODEL)
 def _profile_changed(**kwargs: Any) -> None:
     clear_local_cache()
     transaction.on_commit(invalidate)

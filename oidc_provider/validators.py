@@ -14,7 +14,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, client_secrets, grants, jose, stateless
+from . import authn, client_auth, client_secrets, grants, jose, profiles, stateless
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
@@ -204,6 +204,18 @@ class OIDCValidator(OAuth2Validator):
         elif client_auth.requires_assertion(request.client):
             client_auth.check_secret_method(request.client, "", request)
         return False
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        # The row from this process's copy (profiles): one query less per client authentication.
+        # DOT's own checks (client_id, is_usable) still run on it.
+        if not request.client:
+            request.client = profiles.cached_application(client_id)
+            if request.client is not None:
+                return super()._load_application(client_id, request)
+        application = super()._load_application(client_id, request)
+        if application is not None:
+            profiles.remember_application(application)
+        return application
 
     def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
         return client_secrets.check_secret(provided_secret, stored_secret)

@@ -5,13 +5,15 @@ from unittest import mock
 import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
 
 from oidc_provider import client_secrets
 from oidc_provider.client_secrets import ClientSecretHasher
 
-from .factories import ClientCredentialsApplicationFactory
+from .factories import ClientCredentialsApplicationFactory, ClientProfileFactory
 from .oauth import basic
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +146,19 @@ def test_body_secret_is_not_tried_after_a_failed_basic_header(client, rsa_key):
     assert response.status_code == 401  # RFC 6749 §2.3: one method per request
     del data["grant_type"]
     assert client.post("/o/token/", {**data, "grant_type": "client_credentials"}).status_code == 200
+
+
+def test_the_client_row_is_kept_in_the_process_until_it_changes(client, rsa_key):
+    app = ClientCredentialsApplicationFactory(client_secret=STRONG)
+    ClientProfileFactory(application=app)
+    assert token_request(client, app, STRONG).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert token_request(client, app, STRONG).status_code == 200
+    assert not [q for q in captured.captured_queries if 'FROM "oauth2_provider_application"' in q["sql"]]
+    new_secret = generate_client_secret()
+    app.client_secret = new_secret
+    app.save()
+    assert token_request(client, app, STRONG).status_code == 401
+    assert token_request(client, app, new_secret).status_code == 200
+    app.delete()
+    assert token_request(client, app, new_secret).status_code == 401
