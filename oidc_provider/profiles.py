@@ -89,6 +89,28 @@ def remember_application(application: Any) -> None:
         _applications[client_id] = (_current_version(time.monotonic()), time.monotonic(), _copy(application))
 
 
+# The client_ids that exist (read once per stamp), so an unknown client_id costs no query either
+# and response times do not tell which clients exist. Sites with more clients skip it.
+MAX_KNOWN_IDS = 10_000
+_known_ids: tuple[str, float, frozenset[str] | None] = ("", 0.0, None)
+
+
+def may_exist(client_id: str) -> bool:
+    """False when no Application has ``client_id`` (as of this process's stamp)."""
+    global _known_ids
+    now = time.monotonic()
+    version = _current_version(now)
+    stamp, read_at, ids = _known_ids
+    if stamp != version or now - read_at >= MAX_AGE:
+        from oauth2_provider.models import get_application_model
+
+        rows = get_application_model().objects.values_list("client_id", flat=True)[: MAX_KNOWN_IDS + 1]
+        ids = frozenset(rows)
+        _known_ids = (version, now, ids if len(ids) <= MAX_KNOWN_IDS else None)
+        ids = _known_ids[2]
+    return ids is None or client_id in ids
+
+
 def _copy(application: Any) -> Any:
     """A separate instance with the same field values: requests never share one object."""
     copy = type(application).__new__(type(application))
@@ -106,9 +128,10 @@ def invalidate() -> None:
 
 def clear_local_cache() -> None:
     """Forget this process's copies and its reading of the stamp (tests; after a local change)."""
-    global _stamp
+    global _stamp, _known_ids
     _profiles.clear()
     _applications.clear()
+    _known_ids = ("", 0.0, None)
     _stamp = ("", 0.0)
 
 

@@ -212,6 +212,8 @@ class OIDCValidator(OAuth2Validator):
             request.client = profiles.cached_application(client_id)
             if request.client is not None:
                 return super()._load_application(client_id, request)
+            if isinstance(client_id, str) and "://" not in client_id and not profiles.may_exist(client_id):
+                return None  # unknown: no query either (a URL may be a CIMD client DOT fetches)
         application = super()._load_application(client_id, request)
         if application is not None:
             profiles.remember_application(application)

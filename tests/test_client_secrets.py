@@ -162,3 +162,14 @@ def test_the_client_row_is_kept_in_the_process_until_it_changes(client, rsa_key)
     assert token_request(client, app, new_secret).status_code == 200
     app.delete()
     assert token_request(client, app, new_secret).status_code == 401
+
+
+def test_unknown_and_known_client_ids_cost_the_same_queries(client, rsa_key, django_assert_num_queries):
+    app = ClientCredentialsApplicationFactory(client_secret=STRONG)
+    ClientProfileFactory(application=app)
+    unknown_app = Application(client_id="no-such-client")
+    assert token_request(client, app, "wrong").status_code == 401
+    assert token_request(client, unknown_app, "wrong").status_code == 401
+    for candidate in (app, unknown_app):
+        with django_assert_num_queries(0):
+            assert token_request(client, candidate, "wrong").status_code == 401
