@@ -147,10 +147,10 @@ OIDC_PROVIDER = {
         os.environ.get("OIDC_ENCRYPTION_KEY", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLTMyYnl0ZXM=")
     ],
     # The demo API lives in this site: validate with the local key ring, accept its audience,
-    # and refuse revoked tokens (one cache read per request).
+    # and refuse revoked tokens (the site's revocation list, read once per KEY_CACHE_CHECK_INTERVAL).
     "RESOURCE_SERVER": {
         "AUDIENCE": "http://127.0.0.1:8000/api",
-        "REVOCATION_CHECK": "cache",
+        "REVOCATION_CHECK": "database",
     },
 }
 

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -24,6 +25,8 @@ from . import inspector, keys
 from .conf import oidc_settings
 from .forms import ClientProfileForm, SigningKeyCreateForm
 from .models import ClientProfile, SigningKey
+
+IN_USE = (SigningKey.State.ACTIVE, SigningKey.State.NEXT)
 
 
 def _confirm(modeladmin, request, queryset, action: str, title: str, warning: str):
@@ -102,6 +105,33 @@ class SigningKeyAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.kid = created.pk, created.kid
         obj._state.adding = False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting the signing key (or its published successor) would stop signing or break
+        # tokens in flight; revoke does the same safely (the next key takes over).
+        if obj is not None and obj.state in IN_USE:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _, name, description = actions["delete_selected"]
+            actions[name] = (SigningKeyAdmin.delete_unused_keys, name, description)
+        return actions
+
+    def delete_unused_keys(self, request, queryset):
+        """Django's "delete selected", refused when an active or next key is selected."""
+        in_use = list(queryset.filter(state__in=IN_USE).values_list("kid", flat=True))
+        if in_use:
+            self.message_user(
+                request,
+                f"Active and next keys cannot be deleted ({', '.join(in_use)}). Use "
+                '"Revoke" (the next key takes over at once) or "Rotate now"; delete them once revoked.',
+                messages.ERROR,
+            )
+            return None
+        return delete_selected(self, request, queryset)
 
     @admin.action(description="Rotate now (next becomes active, active is retired)")
     def rotate_now(self, request, queryset):

@@ -120,9 +120,13 @@ def _apply(context: AuthenticationContext | None, request: Any) -> None:
         state.auth_time = int(context.auth_time.timestamp())
 
 
+def context_for_code(code: str) -> AuthenticationContext | None:
+    return AuthenticationContext.objects.filter(code_hash=_code_hash(code)).first()
+
+
 def load_for_code(code: str, request: Any) -> None:
     """Token endpoint, authorization_code grant: restore auth_time of the authorization."""
-    _apply(AuthenticationContext.objects.filter(code_hash=_code_hash(code)).first(), request)
+    _apply(context_for_code(code), request)
 
 
 def load_for_refresh(refresh_token: Any, request: Any) -> None:

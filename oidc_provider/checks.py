@@ -222,12 +222,14 @@ def _check_cache() -> list[checks.CheckMessage]:
                 id="oidc_provider.E026",
             )
         ]
-    if backend.endswith(".LocMemCache") and not settings.DEBUG:
+    if backend.endswith(".LocMemCache"):
+        # Also under DEBUG: `gunicorn -w 2` on the demo settings is how most sites start.
         return [
             checks.Warning(
-                f"The cache {alias!r} is local to each process: with several processes, a key's "
-                "rotation or revocation, a client's changed settings, revocation markers and used "
-                "assertion jtis do not reach the others.",
+                f"The cache {alias!r} is local to each process: with several processes, key and "
+                "client changes reach the others only through the database (within "
+                "KEY_CACHE_CHECK_INTERVAL), replayed assertions cost a query, and services outside "
+                "this site see no revocation markers (REVOCATION_CHECK 'cache').",
                 hint="Use Redis (django.core.cache.backends.redis.RedisCache) or Memcached when "
                 "more than one process serves the site.",
                 id="oidc_provider.W002",
@@ -382,3 +384,40 @@ def check_client_secret_hasher(app_configs: Any = None, **kwargs: Any) -> list[c
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.database)
+def check_signing_keys(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Active and next keys whose private half ENCRYPTION_KEYS cannot open (``check --database default``)."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .encryption import KeyDecryptionError, decrypt
+    from .models import SigningKey
+
+    try:
+        rows = list(
+            SigningKey.objects.filter(state__in=[SigningKey.State.ACTIVE, SigningKey.State.NEXT]).values_list(
+                "kid", "algorithm", "state", "private_key_encrypted"
+            )
+        )
+    except DatabaseError:
+        return []  # not migrated yet
+    errors: list[checks.CheckMessage] = []
+    for kid, alg, state, encrypted in rows:
+        try:
+            decrypt(encrypted, kid)
+        except KeyDecryptionError:
+            errors.append(
+                checks.Error(
+                    f"The private key of the {state} {alg} signing key {kid} cannot be decrypted with "
+                    "OIDC_PROVIDER['ENCRYPTION_KEYS'] (or the SECRET_KEY-derived key when that is empty).",
+                    hint="Add the Fernet key it was encrypted with to ENCRYPTION_KEYS (the first entry "
+                    f"encrypts, every entry decrypts), or replace it: `manage.py oidc_keys revoke {kid}`.",
+                    id="oidc_provider.E027",
+                )
+            )
+    return errors

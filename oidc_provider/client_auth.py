@@ -8,18 +8,16 @@ secret and a secret client cannot send an assertion. Every failure is an
 
 from __future__ import annotations
 
-import hashlib
-import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.hashers import identify_hasher
-from django.core.cache import caches
 from django.urls import NoReverseMatch, reverse
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import jose
+from . import jose, single_use
 from .client_jwks import ClientKeys, KeysUnavailable
 from .conf import oidc_settings
 from .models import ClientProfile
@@ -32,6 +30,7 @@ JWT_METHODS = frozenset({Method.PRIVATE_KEY_JWT, Method.SECRET_JWT})
 PRIVATE_KEY_ALGORITHMS = sorted(jose.ASYMMETRIC)
 SECRET_ALGORITHMS = sorted(jose.HMAC)
 MAX_JTI_LENGTH = 256
+JTI_NAMESPACE = "client-assertion"
 
 
 class ClientAuthError(errors.InvalidClientError):
@@ -180,11 +179,12 @@ def _check_lifetime(claims: dict[str, Any], now: float, request: Any) -> None:
 
 
 def _consume_jti(client_id: str, claims: dict[str, Any], now: float, request: Any) -> None:
-    """RFC 7523 §3 item 7: each jti is accepted once, until the assertion expires."""
-    digest = hashlib.sha256(f"{client_id}\x00{claims['jti']}".encode()).hexdigest()
-    timeout = max(1, math.ceil(claims["exp"] - now + oidc_settings.LEEWAY))
-    # cache.add is atomic in Redis and the database cache: two racing requests cannot both win.
-    if not caches[oidc_settings.CACHE_ALIAS].add(f"oidc:client-assertion:{digest}", 1, timeout=timeout):
+    """RFC 7523 §3 item 7: each jti is accepted once, until the assertion expires.
+
+    The database decides (single_use), so a replay sent to another process or host fails too.
+    """
+    expires_at = datetime.fromtimestamp(claims["exp"] + oidc_settings.LEEWAY, tz=UTC)
+    if not single_use.claim_once(JTI_NAMESPACE, f"{client_id}\x00{claims['jti']}", expires_at):
         raise ClientAuthError("Invalid client assertion: it has already been used.", request)
 
 

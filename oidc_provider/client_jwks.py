@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from django.core.cache import caches
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
+from . import shared_cache
 from .conf import oidc_settings
 from .jose import ALGORITHMS, ASYMMETRIC
 
@@ -78,14 +78,13 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
     Returns None on a throttled refresh (the cached set stays in use); raises
     KeysUnavailable when there is no usable set at all.
     """
-    cache = caches[oidc_settings.CACHE_ALIAS]
     key = _cache_key(uri)
     if not refresh:
-        cached = cache.get(key)
+        cached = shared_cache.get(key)
         if cached is not None:
             return cached
-    # cache.add is atomic (Redis SET NX, a DB insert): one process per interval downloads.
-    if not cache.add(key + ":throttle", 1, timeout=oidc_settings.CLIENT_JWKS_MIN_REFETCH_INTERVAL):
+    # cache.add is atomic (Redis SET NX): one process per interval downloads.
+    if not shared_cache.throttle(key + ":throttle", oidc_settings.CLIENT_JWKS_MIN_REFETCH_INTERVAL):
         if refresh:
             return None
         raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
@@ -95,7 +94,7 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
         if refresh:
             return None
         raise
-    cache.set(key, data, timeout=oidc_settings.CLIENT_JWKS_CACHE_SECONDS)
+    shared_cache.set(key, data, oidc_settings.CLIENT_JWKS_CACHE_SECONDS)
     return data
 
 

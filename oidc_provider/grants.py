@@ -8,12 +8,10 @@ tokens roll back and it gets ``invalid_grant``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import caches
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -24,10 +22,8 @@ from oauth2_provider.models import (
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from .conf import oidc_settings
+from . import authn
 from .context import issuance
-
-REDEEMED_TTL = 24 * 3600
 
 
 class ReplayDetected(errors.InvalidGrantError):
@@ -37,10 +33,6 @@ class ReplayDetected(errors.InvalidGrantError):
     def __init__(self, description: str, revoke: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(description=description, **kwargs)
         self.revoke = revoke
-
-
-def _redeemed_key(code: str) -> str:
-    return "oidc_provider:code-redeemed:" + hashlib.sha256(code.encode()).hexdigest()
 
 
 def code_grant(code: str, request: Any) -> Any:
@@ -62,10 +54,11 @@ def code_grant(code: str, request: Any) -> Any:
     return grant
 
 
-def claim_code(request: Any, access_token: Any) -> None:
+def claim_code(request: Any) -> None:
     """Delete the grant inside the token transaction; a second redemption fails (RFC 6749 §4.1.2).
 
-    The winner records which access token the code produced, so a later reuse can revoke it.
+    Which tokens the code produced is recorded in the database (the code's
+    AuthenticationContext), so a reuse sent to any process can revoke them.
     """
     deleted, _ = get_grant_model().objects.filter(code=request.code, application=request.client).delete()
     if not deleted:
@@ -73,17 +66,24 @@ def claim_code(request: Any, access_token: Any) -> None:
         raise ReplayDetected(
             "The authorization code was already used.", lambda: revoke_tokens_of_code(code), request=request
         )
-    caches[oidc_settings.CACHE_ALIAS].set(_redeemed_key(request.code), access_token.pk, REDEEMED_TTL)
 
 
 def revoke_tokens_of_code(code: str) -> None:
-    """RFC 6749 §4.1.2: a code used more than once revokes the tokens issued from it."""
-    pk = caches[oidc_settings.CACHE_ALIAS].get(_redeemed_key(code))
-    if pk is None:
+    """RFC 6749 §4.1.2: a code used more than once revokes the tokens issued from it: its access
+    token and every refresh token of its family (whose revocation deletes their access tokens)."""
+    context = authn.context_for_code(code)
+    if context is None:
         return
-    token = get_access_token_model().objects.filter(pk=pk).first()
-    if token is not None:
-        revoke_access_token(token)
+    if context.access_token_id is not None:
+        token = get_access_token_model().objects.filter(pk=context.access_token_id).first()
+        if token is not None:
+            revoke_access_token(token)
+    if context.token_family:
+        refresh_tokens = get_refresh_token_model().objects.filter(
+            token_family=context.token_family, revoked__isnull=True
+        )
+        for refresh_token in refresh_tokens:
+            refresh_token.revoke()
 
 
 def lock_refresh_token(request: Any) -> None:

@@ -1,9 +1,9 @@
 """Signing-key lifecycle (create, rotate, retire, revoke, prune) and the in-process key ring.
 
 The key ring holds parsed public keys and lazily decrypted private keys so neither
-signing nor validating touches the database or re-parses PEM. Processes share a
-version stamp through Django's cache framework: any change bumps it, and each process
-looks at the stamp at most every ``KEY_CACHE_CHECK_INTERVAL`` seconds.
+signing nor validating touches the database or re-parses PEM. Every change bumps the keys'
+version (``versions``: a database counter in the change's transaction, and a cache stamp),
+and each process reads it at most every ``KEY_CACHE_CHECK_INTERVAL`` seconds.
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ from django.dispatch import receiver
 from django.utils import timezone
 from jwcrypto import jwk
 
-from . import encryption, stamps
+from . import encryption, versions
 from .conf import oidc_settings
 from .jose import ALGORITHMS
 from .models import ClientProfile, SigningKey
 from .signals import key_revoked, key_rotated
 
-VERSION_CACHE_KEY = "oidc_provider:signing-keys:version"
 PUBLISHED_STATES = (SigningKey.State.NEXT, SigningKey.State.ACTIVE, SigningKey.State.RETIRED)
 
 
@@ -209,20 +208,61 @@ def rotate_if_due(alg: str) -> Rotation | None:
 
 
 def retire(key: SigningKey) -> None:
+    """Stop signing with ``key``; a retired active key is replaced by the next one at once."""
     if key.state not in (SigningKey.State.ACTIVE, SigningKey.State.NEXT):
         raise KeyOperationError(f"Key {key.kid} is {key.state}; only next or active keys can be retired.")
     with transaction.atomic():
-        _retire(key, timezone.now())
+        locked = _lock_family(key)
+        if locked.state in (SigningKey.State.ACTIVE, SigningKey.State.NEXT):  # else: a concurrent change won
+            was = locked.state
+            _retire(locked, timezone.now())
+            _replace(locked.algorithm, was)
+    key.refresh_from_db()
 
 
 def revoke(key: SigningKey) -> None:
-    """Compromised: out of the JWKS and the key ring at once; its tokens stop validating."""
-    if key.state == SigningKey.State.REVOKED:
-        return
-    key.state = SigningKey.State.REVOKED
-    key.revoked_at = timezone.now()
-    key.save(update_fields=["state", "revoked_at"])
+    """Compromised: out of the JWKS and the key ring at once; its tokens stop validating.
+
+    Revoking the active key promotes the next one in the same transaction (or generates a key
+    when there is none), so signing never stops; a new next key is published either way.
+    """
+    with transaction.atomic():
+        locked = _lock_family(key)
+        if locked.state == SigningKey.State.REVOKED:
+            key.refresh_from_db()
+            return
+        was = locked.state
+        locked.state = SigningKey.State.REVOKED
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["state", "revoked_at"])
+        _replace(locked.algorithm, was)
+    key.refresh_from_db()
     transaction.on_commit(lambda: key_revoked.send(sender=SigningKey, key=key))
+
+
+def _lock_family(key: SigningKey) -> SigningKey:
+    """Lock the algorithm's next and active rows (as rotate does) and re-read ``key`` under the lock."""
+    list(
+        SigningKey.objects.select_for_update()
+        .filter(algorithm=key.algorithm, state__in=[SigningKey.State.NEXT, SigningKey.State.ACTIVE])
+        .order_by("pk")
+    )
+    return SigningKey.objects.select_for_update().get(pk=key.pk)
+
+
+def _replace(alg: str, state: str) -> None:
+    """After the ``state`` key of ``alg`` left: promote next to active (or generate one), then
+    publish a new next key."""
+    if state == SigningKey.State.ACTIVE:
+        nxt = SigningKey.objects.filter(algorithm=alg, state=SigningKey.State.NEXT).first()
+        if nxt is None:
+            create_key(alg, state=SigningKey.State.ACTIVE)
+        else:
+            nxt.state = SigningKey.State.ACTIVE
+            nxt.activated_at = timezone.now()
+            nxt.save(update_fields=["state", "activated_at"])
+    if state in (SigningKey.State.ACTIVE, SigningKey.State.NEXT):
+        create_key(alg, state=SigningKey.State.NEXT)
 
 
 def prune() -> int:
@@ -296,9 +336,10 @@ class KeyRing:
             raise NoActiveKey(alg) from None
 
 
+VERSION_NAME = "signing-keys"
+_watch = versions.Watch(VERSION_NAME)
 _lock = threading.Lock()
 _ring: KeyRing | None = None
-_fresh_until = 0.0
 
 
 def _load(version: str) -> KeyRing:
@@ -320,35 +361,38 @@ def _load(version: str) -> KeyRing:
 
 
 def keyring() -> KeyRing:
-    """The current key ring; reloads when the shared version stamp or a retirement window moved."""
-    global _ring, _fresh_until
+    """The current key ring; reloads when the keys' version moved or a retired key expired.
+
+    The version is read at most every KEY_CACHE_CHECK_INTERVAL (``versions.Watch``), so a
+    request costs no query and no cache read.
+    """
+    global _ring
+    version = _watch.current()
     ring = _ring
-    if ring is not None and time.monotonic() < _fresh_until:
+    if ring is not None and ring.version == version and time.time() < ring.valid_until:
         return ring
     with _lock:
-        version = stamps.current(VERSION_CACHE_KEY)
-        if _ring is None or _ring.version != version or time.time() >= _ring.valid_until:
-            _ring = _load(version)
-        # Look at the shared stamp again after the interval, or when a retired key expires.
-        interval = min(oidc_settings.KEY_CACHE_CHECK_INTERVAL, _ring.valid_until - time.time())
-        _fresh_until = time.monotonic() + max(interval, 0)
-        return _ring
+        ring = _ring
+        if ring is None or ring.version != version or time.time() >= ring.valid_until:
+            ring = _ring = _load(version)
+        return ring
 
 
 def invalidate() -> None:
-    """Tell every process (through the shared cache) and this one that keys changed."""
-    global _ring
-    stamps.bump(VERSION_CACHE_KEY)
-    _ring = None
+    """Tell every process that keys changed (after changes that send no signals, like update())."""
+    versions.bump(VERSION_NAME)
+    clear_local_cache()
 
 
 def clear_local_cache() -> None:
-    """Forget this process's key ring (tests, and after settings change)."""
+    """Forget this process's key ring and its reading of the version (tests, after a change here)."""
     global _ring
     _ring = None
+    _watch.forget()
 
 
 @receiver(post_save, sender=SigningKey)
 @receiver(post_delete, sender=SigningKey)
 def _keys_changed(**kwargs: Any) -> None:
-    transaction.on_commit(invalidate)
+    versions.bump(VERSION_NAME)  # in the change's transaction: committed with it or not at all
+    transaction.on_commit(clear_local_cache)

@@ -185,3 +185,52 @@ class AuthenticationContext(models.Model):
 
     def __str__(self) -> str:
         return f"authentication context {self.pk}"
+
+
+class DataVersion(models.Model):
+    """A counter per kind of row that processes keep in memory (signing keys, client profiles).
+
+    Bumped in the same transaction as every change, so a process that reads it (at most every
+    ``KEY_CACHE_CHECK_INTERVAL``) learns of a change with any cache backend, or none.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class UsedJti(models.Model):
+    """A value accepted once (client-assertion jti, later DPoP proof jti) until it expires.
+
+    The unique constraint decides, so two processes racing on the same value cannot both win.
+    ``key`` is a SHA-256 digest, so any value (and any length) fits and none is stored.
+    """
+
+    namespace = models.CharField(max_length=64)
+    key = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("used jti")
+        constraints = [models.UniqueConstraint(fields=["namespace", "key"], name="oidc_used_jti_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:{self.key[:12]}"
+
+
+class RevokedToken(models.Model):
+    """The jti of a revoked JWT access token, kept until the token would have expired anyway."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("revoked token")
+
+    def __str__(self) -> str:
+        return self.jti

@@ -2,10 +2,10 @@
 the clients' Application rows.
 
 Every token request needs its client's profile, so each process keeps the profiles it has read,
-each tagged with the version stamp (in Django's cache) it was read under. Like the key ring, a
-process looks at the shared stamp at most every ``KEY_CACHE_CHECK_INTERVAL`` seconds (a cache
-read per request would cost more than the query it saves: ~0.35 ms to Redis here). A change saved
-anywhere bumps the stamp after commit and the saving process forgets its copies at once; no copy
+each tagged with the version (``versions``: a database counter and a cache stamp) it was read
+under. Like the key ring, a process reads the version at most every ``KEY_CACHE_CHECK_INTERVAL``
+seconds (a read per request would cost more than the query it saves). A change saved anywhere
+bumps the version in its transaction and the saving process forgets its copies at once; no copy
 is used for longer than ``MAX_AGE`` seconds, which bounds what a change made around the signals
 (``QuerySet.update()``, a data migration) can leave behind. After such a change, call
 ``invalidate()``. The Application rows DOT reads to authenticate a client are kept the same
@@ -23,27 +23,17 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from oauth2_provider.settings import oauth2_settings
 
-from . import stamps
-from .conf import oidc_settings
+from . import versions
 from .models import ClientProfile
 
-VERSION_CACHE_KEY = "oidc_provider:client-profiles:version"
+VERSION_NAME = "client-profiles"
 MAX_AGE = 60
 _ON_INSTANCE = "_oidc_provider_profile"  # the profile for this request's Application instance
 
-# (application pk, client_id) -> (stamp it was read under, monotonic time, profile). The
+# (application pk, client_id) -> (version it was read under, monotonic time, profile). The
 # client_id guards against a pk reused after a rolled-back insert (SQLite reuses rowids).
 _profiles: dict[tuple[Any, str], tuple[str, float, ClientProfile]] = {}
-_stamp: tuple[str, float] = ("", 0.0)  # the shared stamp, and until when it is taken as current
-
-
-def _current_version(now: float) -> str:
-    global _stamp
-    version, fresh_until = _stamp
-    if now >= fresh_until:
-        version = stamps.current(VERSION_CACHE_KEY)
-        _stamp = (version, now + oidc_settings.KEY_CACHE_CHECK_INTERVAL)
-    return version
+_watch = versions.Watch(VERSION_NAME)
 
 
 def profile_for(application: Any) -> ClientProfile:
@@ -53,7 +43,7 @@ def profile_for(application: Any) -> ClientProfile:
         return profile
     key = (application.pk, application.client_id)
     now = time.monotonic()
-    version = _current_version(now)
+    version = _watch.current()
     cached = _profiles.get(key)
     if cached is not None and cached[0] == version and now - cached[1] < MAX_AGE:
         profile = cached[2]
@@ -76,7 +66,7 @@ def cached_application(client_id: Any) -> Any | None:
     if cached is None:
         return None
     now = time.monotonic()
-    if cached[0] != _current_version(now) or now - cached[1] >= MAX_AGE:
+    if cached[0] != _watch.current() or now - cached[1] >= MAX_AGE:
         return None
     return _copy(cached[2])
 
@@ -86,7 +76,7 @@ def remember_application(application: Any) -> None:
     client_id = application.client_id
     # DOT refreshes Client ID Metadata Document clients (URL ids) itself: never kept here.
     if "://" not in client_id and application.pk is not None:
-        _applications[client_id] = (_current_version(time.monotonic()), time.monotonic(), _copy(application))
+        _applications[client_id] = (_watch.current(), time.monotonic(), _copy(application))
 
 
 # The client_ids that exist (read once per stamp), so an unknown client_id costs no query either
@@ -99,7 +89,7 @@ def may_exist(client_id: str) -> bool:
     """False when no Application has ``client_id`` (as of this process's stamp)."""
     global _known_ids
     now = time.monotonic()
-    version = _current_version(now)
+    version = _watch.current()
     stamp, read_at, ids = _known_ids
     if stamp != version or now - read_at >= MAX_AGE:
         from oauth2_provider.models import get_application_model
@@ -122,23 +112,32 @@ def _copy(application: Any) -> Any:
 
 def invalidate() -> None:
     """Make every process read client profiles again (after changes that send no signals)."""
+    versions.bump(VERSION_NAME)
     clear_local_cache()
-    stamps.bump(VERSION_CACHE_KEY)
 
 
 def clear_local_cache() -> None:
-    """Forget this process's copies and its reading of the stamp (tests; after a local change)."""
-    global _stamp, _known_ids
+    """Forget this process's copies and its reading of the version (tests; after a local change)."""
+    global _known_ids
     _profiles.clear()
     _applications.clear()
     _known_ids = ("", 0.0, None)
-    _stamp = ("", 0.0)
+    _watch.forget()
 
 
 @receiver(post_save, sender=ClientProfile)
 @receiver(post_delete, sender=ClientProfile)
+def _profile_changed(created: bool = False, **kwargs: Any) -> None:
+    clear_local_cache()
+    if not created:  # no process holds a copy of a new row
+        versions.bump(VERSION_NAME)
+    transaction.on_commit(clear_local_cache)
+
+
 @receiver(post_save, sender=oauth2_settings.APPLICATION_MODEL)
 @receiver(post_delete, sender=oauth2_settings.APPLICATION_MODEL)
-def _profile_changed(**kwargs: Any) -> None:
+def _application_changed(**kwargs: Any) -> None:
+    # Also when created: every process's set of known client_ids (may_exist) must learn it.
     clear_local_cache()
-    transaction.on_commit(invalidate)
+    versions.bump(VERSION_NAME)
+    transaction.on_commit(clear_local_cache)

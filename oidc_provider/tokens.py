@@ -7,6 +7,7 @@ token row (DOT keeps storing it, so introspection and revocation keep working).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from typing import Any
@@ -17,9 +18,12 @@ from oauthlib.oauth2.rfc6749 import errors
 from . import jose
 from .conf import oidc_settings
 from .context import issuance
+from .encryption import KeyDecryptionError
 from .keys import NoActiveKey, keyring
 from .models import ClientProfile
 from .profiles import profile_for
+
+logger = logging.getLogger("oidc_provider.keys")
 
 ACCESS_TOKEN_TYP = "at+jwt"
 
@@ -123,7 +127,18 @@ def sign(claims: dict[str, Any], alg: str, typ: str) -> str:
         raise errors.CustomOAuth2Error(
             error="temporarily_unavailable", description=str(exc), status_code=503
         ) from None
-    return jose.sign(claims, key.private_key, alg, kid=key.kid, typ=typ)
+    try:
+        private_key = key.private_key
+    except KeyDecryptionError:
+        # Wrong or missing ENCRYPTION_KEYS: the operator must act (check oidc_provider.E027 names
+        # the fix); the client gets a clean, retryable error and never the traceback.
+        logger.error("Cannot sign with %s key %s: its private key cannot be decrypted.", alg, key.kid)
+        raise errors.CustomOAuth2Error(
+            error="temporarily_unavailable",
+            description="The server cannot sign tokens right now; try again later.",
+            status_code=503,
+        ) from None
+    return jose.sign(claims, private_key, alg, kid=key.kid, typ=typ)
 
 
 def generate_access_token(request: Any) -> str:

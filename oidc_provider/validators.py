@@ -101,7 +101,7 @@ class OIDCValidator(OAuth2Validator):
             grants.lock_refresh_token(request)
         result = super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code":
-            grants.claim_code(request, issuance(request).access_token)
+            grants.claim_code(request)
         authn.bind_tokens(request)
         return result
 

@@ -3,7 +3,7 @@ import base64
 import pytest
 from django.core.cache import cache
 
-from oidc_provider import keys, profiles
+from oidc_provider import keys, profiles, revocation
 from oidc_provider.conf import oidc_settings
 
 from .factories import CLIENT_SECRET, SigningKeyFactory
@@ -15,10 +15,12 @@ def _fresh_state():
     cache.clear()
     keys.clear_local_cache()
     profiles.clear_local_cache()
+    revocation.clear_local_cache()
     oidc_settings.reload()
     yield
     keys.clear_local_cache()
     profiles.clear_local_cache()
+    revocation.clear_local_cache()
 
 
 @pytest.fixture

@@ -86,6 +86,28 @@ def test_revoke_action(admin_client):
     assert SigningKey.objects.get(pk=key.pk).state == "revoked"
 
 
+def test_bulk_delete_refuses_active_and_next_keys_and_offers_revoke(admin_client):
+    from oidc_provider import keys
+
+    keys.rotate("ES256")
+    rotation = keys.rotate("ES256")
+    every = list(SigningKey.objects.values_list("pk", flat=True))
+    data = {"action": "delete_selected", "_selected_action": every}
+    response = admin_client.post(KEYS, data, follow=True)
+    assert "cannot be deleted" in response.content.decode() and "Revoke" in response.content.decode()
+    admin_client.post(KEYS, {**data, "post": "yes"})
+    assert SigningKey.objects.count() == 3  # nothing deleted
+    retired = SigningKey.objects.get(kid=rotation.retired.kid)
+    admin_client.post(KEYS, {"action": "delete_selected", "_selected_action": [retired.pk], "post": "yes"})
+    assert not SigningKey.objects.filter(pk=retired.pk).exists()
+
+
+def test_the_delete_page_of_the_active_key_is_refused(admin_client):
+    key = SigningKeyFactory(algorithm="ES256", state="active")
+    assert admin_client.post(f"{KEYS}{key.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert SigningKey.objects.filter(pk=key.pk).exists()
+
+
 def test_private_fields_cannot_be_changed(admin_client):
     key = SigningKeyFactory(algorithm="ES256")
     before = key.private_key_encrypted

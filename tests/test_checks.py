@@ -41,7 +41,7 @@ def test_test_settings_are_clean():
     ("caches", "debug", "expected"),
     [
         ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, False, "W002"),
-        ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, None),
+        ({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, "W002"),
         ({"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}, True, "E026"),
         ({"other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}, True, "E025"),
         (
@@ -235,3 +235,20 @@ def test_password_hasher_for_client_secrets_is_w090_unless_kept(dot, oidc):
     assert "oidc_provider.W090" in ids(run_checks())
     oidc(KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS=True)
     assert "oidc_provider.W090" not in ids(run_checks())
+
+
+@pytest.mark.django_db
+def test_a_key_encryption_keys_cannot_open_is_a_database_check_error_with_kid_and_hint(settings):
+    from cryptography.fernet import Fernet
+
+    from .factories import SigningKeyFactory
+
+    key = SigningKeyFactory(algorithm="ES256")
+    assert "oidc_provider.E027" not in ids(checks.run_checks(databases=["default"]))
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": [Fernet.generate_key().decode()]}
+    assert "oidc_provider.E027" not in ids(run_checks())  # a database check: only when asked
+    with pytest.raises(SystemCheckError) as failure:
+        call_command("check", "--database", "default")
+    message = str(failure.value)
+    assert "oidc_provider.E027" in message and key.kid in message
+    assert f"oidc_keys revoke {key.kid}" in message and "ENCRYPTION_KEYS" in message

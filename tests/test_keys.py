@@ -1,5 +1,7 @@
 import json
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from cryptography.fernet import Fernet
@@ -7,10 +9,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
-from oidc_provider import encryption, keys
-from oidc_provider.models import SigningKey
+from oidc_provider import encryption, keys, versions
+from oidc_provider.models import DataVersion, SigningKey
 from oidc_provider.signals import key_rotated
 
 from .factories import ClientProfileFactory, SigningKeyFactory
@@ -111,7 +114,53 @@ def test_revoke_and_prune():
     keys.revoke(result.activated)
     SigningKey.objects.filter(kid=result.retired.kid).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert keys.prune() == 2
-    assert list(SigningKey.objects.values_list("state", flat=True)) == ["next"]
+    assert sorted(SigningKey.objects.values_list("state", flat=True)) == ["active", "next"]
+
+
+def states(alg="ES256"):
+    return {k.kid: k.state for k in SigningKey.objects.filter(algorithm=alg)}
+
+
+@pytest.mark.parametrize("operation", [keys.revoke, keys.retire])
+def test_revoking_or_retiring_the_active_key_promotes_next_in_the_same_transaction(
+    operation, django_assert_max_num_queries
+):
+    first = keys.rotate("ES256")
+    active, nxt = first.activated, first.created
+    operation(SigningKey.objects.get(kid=active.kid))
+    now = states()
+    assert now[active.kid] == ("revoked" if operation is keys.revoke else "retired")
+    assert now[nxt.kid] == "active"  # the published successor signs at once: no outage
+    assert sorted(now.values()).count("next") == 1  # and a new successor is published
+    assert keys.keyring().signing_key("ES256").kid == nxt.kid
+
+
+def test_revoking_the_only_key_generates_a_new_active_and_next():
+    only = SigningKeyFactory(algorithm="ES256", state="active")
+    keys.revoke(only)
+    now = states()
+    assert now.pop(only.kid) == "revoked"
+    assert sorted(now.values()) == ["active", "next"]
+
+
+def test_revoking_the_next_key_publishes_another_and_keeps_the_active_one():
+    first = keys.rotate("ES256")
+    keys.revoke(SigningKey.objects.get(kid=first.created.kid))
+    now = states()
+    assert now[first.activated.kid] == "active" and now[first.created.kid] == "revoked"
+    assert list(now.values()).count("next") == 1
+
+
+def test_a_failed_replacement_rolls_the_revocation_back(monkeypatch):
+    only = SigningKeyFactory(algorithm="ES256", state="active")
+
+    def fail(*args, **kwargs):
+        raise keys.KeyOperationError("no entropy today")
+
+    monkeypatch.setattr(keys, "create_key", fail)
+    with pytest.raises(keys.KeyOperationError):
+        keys.revoke(only)
+    assert SigningKey.objects.get(pk=only.pk).state == "active"
 
 
 def test_retire_refuses_a_revoked_key():
@@ -127,6 +176,21 @@ def test_wrong_encryption_key_names_the_kid(settings):
     keys.clear_local_cache()
     with pytest.raises(encryption.KeyDecryptionError, match=key.kid):
         keys.keyring().signing_key("ES256").private_key  # noqa: B018
+
+
+def test_wrong_encryption_key_is_a_clean_json_error_at_the_token_endpoint(client, settings, caplog):
+    from .factories import ClientCredentialsApplicationFactory
+    from .oauth import basic
+
+    key = SigningKeyFactory(algorithm="RS256")
+    app = ClientCredentialsApplicationFactory()
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "ENCRYPTION_KEYS": [Fernet.generate_key().decode()]}
+    keys.clear_local_cache()
+    response = client.post("/o/token/", {"grant_type": "client_credentials"}, **basic(app.client_id))
+    assert response.status_code == 503 and response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert "Traceback" not in response.content.decode() and key.kid not in response.content.decode()
+    assert any(key.kid in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
 
 
 def test_encryption_key_rotation_with_reencrypt(settings):
@@ -163,16 +227,34 @@ def test_change_in_another_process_is_seen_through_the_shared_cache(settings, es
     # Simulate another process: it changes the row and bumps the shared stamp; our ring is untouched.
     SigningKey.objects.filter(pk=es_key.pk).update(state="revoked")
     assert es_key.kid in keys.keyring().keys  # same version: still the cached ring
-    cache.set(keys.VERSION_CACHE_KEY, "bumped-by-other-process", None)
+    cache.set(versions.STAMP_PREFIX + keys.VERSION_NAME, "bumped-by-other-process", None)
     assert es_key.kid not in keys.keyring().keys
 
 
-def test_saving_a_key_bumps_the_shared_version(django_capture_on_commit_callbacks, es_key):
+def test_change_in_another_process_is_seen_through_the_database_without_a_shared_cache(
+    settings, es_key, django_assert_num_queries
+):
+    """LocMemCache: the other process's cache stamp never reaches us; the database counter does."""
+    clock = [time.monotonic()]
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_CACHE_CHECK_INTERVAL": 5}
+    with patch.object(versions.time, "monotonic", lambda: clock[0]):
+        assert es_key.kid in keys.keyring().keys
+        SigningKey.objects.filter(pk=es_key.pk).update(state="revoked")
+        DataVersion.objects.filter(name=keys.VERSION_NAME).update(version=F("version") + 1)
+        with django_assert_num_queries(0):  # within the interval: no query, the old ring
+            assert es_key.kid in keys.keyring().keys
+        clock[0] += 5
+        with django_assert_num_queries(2):  # the version, then the keys
+            assert es_key.kid not in keys.keyring().keys
+
+
+def test_saving_a_key_bumps_the_version_in_its_transaction(django_capture_on_commit_callbacks, es_key):
     keys.keyring()
-    before = cache.get(keys.VERSION_CACHE_KEY)
+    before = versions.read(keys.VERSION_NAME)
     with django_capture_on_commit_callbacks(execute=True):
         keys.revoke(es_key)
-    assert cache.get(keys.VERSION_CACHE_KEY) != before
+    assert versions.read(keys.VERSION_NAME).split(":")[0] != before.split(":")[0]
+    assert cache.get(versions.STAMP_PREFIX + keys.VERSION_NAME) != before.split(":")[1]
     assert es_key.kid not in keys.keyring().keys
 
 
@@ -187,8 +269,8 @@ def test_no_active_key_is_a_clear_error():
 def test_jwks_lists_next_active_retired_but_not_revoked(client):
     keys.rotate("ES256")
     rotation = keys.rotate("ES256")
-    revoked = SigningKeyFactory(algorithm="RS256", state="active")
-    keys.revoke(revoked)
+    revoked = SigningKeyFactory(algorithm="RS256", state="next")
+    SigningKey.objects.filter(pk=revoked.pk).update(state="revoked")
     keys.clear_local_cache()
     response = client.get("/o/.well-known/jwks.json")
     assert response.status_code == 200
@@ -230,9 +312,12 @@ def test_jwks_warm_path_does_no_query(client, django_assert_num_queries, es_key)
 
 def test_command_create_rotate_list_prune(capsys):
     call_command("oidc_keys", "create", "--alg", "ES256")
-    assert SigningKey.objects.get().state == "active"
-    call_command("oidc_keys", "create", "--alg", "ES256")
-    assert SigningKey.objects.filter(state="next").count() == 1
+    # README: an active key and a pre-published next key when none exist.
+    assert sorted(SigningKey.objects.values_list("state", flat=True)) == ["active", "next"]
+    with pytest.raises(CommandError, match="The next ES256 key exists already"):
+        call_command("oidc_keys", "create", "--alg", "ES256")
+    with pytest.raises(CommandError, match="The active ES256 key exists already"):
+        call_command("oidc_keys", "create", "--alg", "ES256", "--state", "active")
     call_command("oidc_keys", "rotate")
     call_command("oidc_keys", "list")
     out = capsys.readouterr().out
@@ -240,6 +325,33 @@ def test_command_create_rotate_list_prune(capsys):
     call_command("oidc_keys", "prune")
     call_command("oidc_keys", "reencrypt")
     assert "Re-encrypted 3 key(s)." in capsys.readouterr().out
+
+
+def test_command_create_adds_only_the_missing_key():
+    SigningKeyFactory(algorithm="ES256", state="active")
+    call_command("oidc_keys", "create", "--alg", "ES256")
+    assert sorted(SigningKey.objects.values_list("state", flat=True)) == ["active", "next"]
+
+
+def test_command_revoke_and_retire_by_kid(capsys):
+    first = keys.rotate("ES256")
+    call_command("oidc_keys", "revoke", first.activated.kid)
+    out = capsys.readouterr().out
+    assert f"Revoked {first.activated.kid}" in out and f"ES256 signs with {first.created.kid}" in out
+    assert states()[first.created.kid] == "active"
+    call_command("oidc_keys", "retire", first.created.kid)
+    assert states()[first.created.kid] == "retired"
+    with pytest.raises(CommandError, match="already revoked"):
+        call_command("oidc_keys", "revoke", first.activated.kid)
+    with pytest.raises(CommandError, match="No signing key 'nope'"):
+        call_command("oidc_keys", "revoke", "nope")
+
+
+def test_rotate_if_due_without_a_period_fails_loudly(settings):
+    keys.rotate("ES256")
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "KEY_ROTATION_PERIOD": None}
+    with pytest.raises(CommandError, match="KEY_ROTATION_PERIOD"):
+        call_command("oidc_keys", "rotate", "--if-due")
 
 
 def test_command_errors_are_clear_and_leave_keys_intact(tmp_path):

@@ -24,7 +24,7 @@ def machine(rsa_key):
 
 @pytest.fixture
 def revocation_checked(settings):
-    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "RESOURCE_SERVER": {"REVOCATION_CHECK": "cache"}}
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "RESOURCE_SERVER": {"REVOCATION_CHECK": "database"}}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
-from oidc_provider import jose, keys, profiles, stamps
+from oidc_provider import jose, keys, profiles, versions
 from oidc_provider.conf import oidc_settings
 from oidc_provider.models import ClientProfile
 
@@ -291,21 +291,21 @@ def test_client_profiles_are_read_once_per_process_and_change(
     assert not [q for q in queries.captured_queries if "clientprofile" in q["sql"]]
 
     # A change saved in this process applies at once; other processes learn it after commit.
-    stamp = stamps.current(profiles.VERSION_CACHE_KEY)
+    stamp = versions.read(profiles.VERSION_NAME)
     with django_capture_on_commit_callbacks(execute=True):
         profile = ClientProfile.objects.get(application=app)
         profile.access_token_lifetime = 60
         profile.save()
         assert client_credentials(client, app)["expires_in"] == 60
-    assert stamps.current(profiles.VERSION_CACHE_KEY) != stamp
+    assert versions.read(profiles.VERSION_NAME) != stamp
     assert client_credentials(client, app)["expires_in"] == 60
 
     # A change made by another process (no signal here): seen once this process looks at the
-    # shared stamp again (every KEY_CACHE_CHECK_INTERVAL seconds) and finds it moved.
+    # version again (every KEY_CACHE_CHECK_INTERVAL seconds) and finds it moved.
     clock = [time.monotonic()]
     monkeypatch.setattr(profiles.time, "monotonic", lambda: clock[0])
     ClientProfile.objects.filter(application=app).update(access_token_lifetime=30)
-    stamps.bump(profiles.VERSION_CACHE_KEY)
+    versions.bump(profiles.VERSION_NAME)
     assert client_credentials(client, app)["expires_in"] == 60
     clock[0] += oidc_settings.KEY_CACHE_CHECK_INTERVAL
     assert client_credentials(client, app)["expires_in"] == 30
@@ -322,7 +322,7 @@ def test_a_profile_copy_read_under_an_older_stamp_is_never_served(client, jwks):
     app = ClientCredentialsApplicationFactory()
     ClientProfileFactory(application=app, access_token_lifetime=120)
     client_credentials(client, app)
-    old_stamp = stamps.current(profiles.VERSION_CACHE_KEY)
+    old_stamp = versions.read(profiles.VERSION_NAME)
     stale = ClientProfile.objects.get(application=app)
     ClientProfile.objects.filter(application=app).update(access_token_lifetime=60)
     profiles.invalidate()

@@ -77,7 +77,9 @@ def revoked(token: AccessTokenClaims) -> bool:
         return False
     if check == "introspection":
         return introspection.is_revoked(token)
-    return revocation.is_revoked(token.jti)
+    if check == "database":
+        return revocation.is_revoked(token.jti)
+    return revocation.is_marked(token.jti)
 
 
 class JWTAccessTokenAuthentication(BaseAuthentication):

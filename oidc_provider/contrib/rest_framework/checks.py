@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 
@@ -63,6 +64,15 @@ def check_resource_server(app_configs: Any = None, **kwargs: Any) -> list[checks
                 hint="Set INTROSPECTION_URL (or DISCOVERY_URL), INTROSPECTION_CLIENT_ID and "
                 "INTROSPECTION_CLIENT_SECRET in OIDC_PROVIDER['RESOURCE_SERVER'].",
                 id="oidc_provider.E045",
+            )
+        )
+    if s.REVOCATION_CHECK == "database" and not apps.is_installed("oidc_provider"):
+        errors.append(
+            checks.Error(
+                "REVOCATION_CHECK 'database' reads the site's revocation list, but oidc_provider "
+                "is not installed here.",
+                hint="A separate service uses 'cache' (the site's shared Redis) or 'introspection'.",
+                id="oidc_provider.E048",
             )
         )
     for name in ("JWKS_URI", "DISCOVERY_URL", "INTROSPECTION_URL"):

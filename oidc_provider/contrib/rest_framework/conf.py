@@ -31,7 +31,9 @@ RESOURCE_SERVER_DEFAULTS: dict[str, Any] = {
     "HTTP_TIMEOUT": 5,
     # "lazy": request.user is the user row, loaded on first access; "stateless": a TokenUser.
     "USER_MODE": "lazy",
-    # None, "cache" (revocation markers in the shared cache) or "introspection" (RFC 7662).
+    # None; "database": this site's revocation list (same site; one query per
+    # KEY_CACHE_CHECK_INTERVAL per process); "cache": markers in the shared cache (a separate
+    # service sharing the site's Redis); "introspection": ask the issuer (RFC 7662).
     "REVOCATION_CHECK": None,
     # Introspection: seconds a result is reused, so a revoked token is refused within this delay.
     "REVOCATION_CHECK_DELAY": 60,
@@ -45,7 +47,7 @@ RESOURCE_SERVER_DEFAULTS: dict[str, Any] = {
 
 MODES = ("local", "remote")
 USER_MODES = ("lazy", "stateless")
-REVOCATION_CHECKS = (None, "cache", "introspection")
+REVOCATION_CHECKS = (None, "database", "cache", "introspection")
 
 
 class ResourceServerSettings:

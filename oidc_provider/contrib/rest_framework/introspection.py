@@ -9,8 +9,7 @@ import hashlib
 import logging
 import time
 
-from django.core.cache import caches
-
+from oidc_provider import shared_cache
 from oidc_provider.conf import oidc_settings
 
 from .conf import resource_settings
@@ -41,10 +40,9 @@ def introspection_url() -> str:
 def is_revoked(token: AccessTokenClaims) -> bool:
     """True when the issuer says the token is no longer active (RFC 7662 §2.2)."""
     s = resource_settings
-    cache = caches[oidc_settings.CACHE_ALIAS]
     name = f"{token.claims['iss']}|{token.jti}".encode()
     key = "oidc_provider:introspected:" + hashlib.sha256(name).hexdigest()
-    cached = cache.get(key)
+    cached = shared_cache.get(key)
     if cached is not None:
         return cached == INACTIVE
     remaining = max(int(token.claims["exp"] - time.time()) + oidc_settings.LEEWAY, 1)
@@ -58,11 +56,11 @@ def is_revoked(token: AccessTokenClaims) -> bool:
     except FetchError as exc:
         # Fail open: the signature is valid and the issuer is unreachable; retried after the delay.
         logger.warning("Introspection failed, accepting the signed token: %s", exc)
-        cache.set(key, ACTIVE, min(s.REVOCATION_CHECK_DELAY, remaining))
+        shared_cache.set(key, ACTIVE, min(s.REVOCATION_CHECK_DELAY, remaining))
         return False
     active = isinstance(result, dict) and result.get("active") is True
     if active:
-        cache.set(key, ACTIVE, min(s.REVOCATION_CHECK_DELAY, remaining))
+        shared_cache.set(key, ACTIVE, min(s.REVOCATION_CHECK_DELAY, remaining))
     else:
-        cache.set(key, INACTIVE, remaining)
+        shared_cache.set(key, INACTIVE, remaining)
     return not active

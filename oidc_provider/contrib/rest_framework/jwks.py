@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from django.core.cache import caches
 from jwcrypto import jwk
 
-from oidc_provider.conf import oidc_settings
+from oidc_provider import shared_cache
 from oidc_provider.jose import ALGORITHMS, ASYMMETRIC
 
 from .conf import resource_settings
@@ -148,9 +147,6 @@ class RemoteJWKS:
             timeout=s.HTTP_TIMEOUT,
         )
 
-    def _cache(self):
-        return caches[oidc_settings.CACHE_ALIAS]
-
     def get(self, kid: str) -> tuple[Any, str] | None:
         """The key for ``kid``; refetches (throttled) when keys are old or the kid is unknown."""
         loaded = self._current()
@@ -164,7 +160,7 @@ class RemoteJWKS:
         loaded = self._loaded
         if loaded.keys and time.time() < loaded.fetched_at + self.cache_seconds:
             return loaded
-        return self._adopt(self._cache().get(self.cache_key)) or loaded
+        return self._adopt(shared_cache.get(self.cache_key)) or loaded
 
     def _adopt(self, entry: Any) -> _Loaded | None:
         if not isinstance(entry, dict) or not isinstance(entry.get("jwks"), str):
@@ -177,9 +173,8 @@ class RemoteJWKS:
             return self._loaded
 
     def _refresh(self, loaded: _Loaded) -> _Loaded:
-        cache = self._cache()
         # One fetch per interval across processes: whoever adds the throttle key fetches.
-        if not cache.add(self.throttle_key, 1, self.min_refetch_interval):
+        if not shared_cache.throttle(self.throttle_key, self.min_refetch_interval):
             return self._usable(loaded)
         try:
             document = self._fetch()
@@ -192,7 +187,7 @@ class RemoteJWKS:
             return self._usable(loaded)
         raw = json.dumps(document, sort_keys=True)
         entry = {"jwks": raw, "digest": hashlib.sha256(raw.encode()).hexdigest(), "at": time.time()}
-        cache.set(self.cache_key, entry, self.cache_seconds + self.stale_seconds)
+        shared_cache.set(self.cache_key, entry, self.cache_seconds + self.stale_seconds)
         return self._adopt(entry) or loaded
 
     def _usable(self, loaded: _Loaded) -> _Loaded:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oidc_provider', '0003_clientprofile_introspection_allowed'),
+        ('oidc_provider', '0004_single_use_and_versions'),
     ]
 
     operations = [
