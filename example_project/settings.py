@@ -103,7 +103,7 @@ _SITE = ISSUER.rsplit("/o", 1)[0]  # the provider and the RP share one demo serv
 DEMO_RP = {
     "ISSUER": ISSUER,
     "CLIENT_ID": "demo-confidential",
-    "CLIENT_SECRET": "demo-confidential-secret",
+    "CLIENT_SECRET": "demo-confidential-Zq8Rt3Wm6Yp1Kd4Hs7Vn2Bx5",
     "REDIRECT_URI": f"{_SITE}/rp/callback",
     "POST_LOGOUT_REDIRECT_URI": f"{_SITE}/rp/",
     "SCOPE": "openid profile email read",

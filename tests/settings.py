@@ -123,7 +123,7 @@ REST_FRAMEWORK = {
 DEMO_RP = {
     "ISSUER": ISSUER,
     "CLIENT_ID": "demo-confidential",
-    "CLIENT_SECRET": "demo-confidential-secret",
+    "CLIENT_SECRET": "demo-confidential-Zq8Rt3Wm6Yp1Kd4Hs7Vn2Bx5",
     "REDIRECT_URI": "https://testserver/rp/callback",
     "POST_LOGOUT_REDIRECT_URI": "https://testserver/rp/",
     "SCOPE": "openid profile email read",
