@@ -552,7 +552,7 @@ def bench_jwks():
 def bench_scale():
     from oidc_provider import keys
     from oidc_provider.models import SigningKey
-    from oidc_provider.validation import LocalKeys, decode
+    from oidc_provider.validation import ACCESS_TOKEN, LocalKeys, decode
 
     client = Client()
     app = make_client("ClientCredentialsApplicationFactory")
@@ -568,8 +568,9 @@ def bench_scale():
         def validate(token=token):
             decode(
                 token,
+                ACCESS_TOKEN,
                 LocalKeys(),
-                allowed_algs=["ES256"],
+                algorithms=["ES256"],
                 issuer="https://testserver/o",
                 audience="https://api.example.com",
             )

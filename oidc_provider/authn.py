@@ -21,12 +21,9 @@ from oauth2_provider.settings import oauth2_settings
 
 from .context import issuance
 from .models import AuthenticationContext
-from .validation import decode_local
 
 #: Session key holding the NumericDate of the last active login.
 SESSION_AUTH_TIME = "oidc_auth_time"
-#: The typ header of our ID tokens (lowercased, as ``validation.decode`` compares it).
-ID_TOKEN_TYPES = frozenset({"jwt"})
 
 
 @receiver(user_logged_in, dispatch_uid="oidc_provider.authn.record_login")
@@ -62,23 +59,6 @@ def parse_max_age(value: str | None) -> int | None:
 def is_stale(auth_time: int | None, max_age: int) -> bool:
     """True when the last authentication is older than ``max_age`` seconds."""
     return auth_time is None or time.time() - auth_time > max_age
-
-
-HINT_INVALID = "id_token_hint is not an ID token issued by this provider."
-
-
-def hint_subject(id_token_hint: str) -> str:
-    """sub of one of our ID tokens; expired ones are accepted (OIDC Core §3.1.2.1).
-
-    Raises ``jose.InvalidToken`` for anything we did not sign.
-    """
-    _, claims = decode_local(
-        id_token_hint,
-        typ=ID_TOKEN_TYPES,  # never an access token (at+jwt), though we sign both
-        require=("sub",),
-        check_exp=False,
-    )
-    return str(claims["sub"])
 
 
 def has_consent(user: Any, application: Any, scopes: list[str], approval_prompt: str) -> bool:

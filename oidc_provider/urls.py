@@ -1,4 +1,4 @@
-"""DOT's URLs with our authorization, token, JWKS, discovery and introspection views in place of DOT's.
+"""DOT's URLs with our authorization, token, logout, JWKS, discovery and introspection views instead of DOT's.
 
 Mount instead of DOT's: ``path("o/", include("oidc_provider.urls"))``. The namespace
 stays ``oauth2_provider`` so DOT's views and reverse() calls keep working.
@@ -26,6 +26,7 @@ _ours = [
     path("token/", views.TokenView.as_view(), name="token"),
     path("introspect/", views.IntrospectView.as_view(), name="introspect"),
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
+    path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
 ]
 _replaced = {p.name for p in _ours}
 

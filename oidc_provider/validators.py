@@ -9,12 +9,11 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import router, transaction
 from django.utils import timezone
-from jwcrypto import jwk
 from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, client_secrets, grants, jose, profiles, stateless
+from . import authn, client_auth, client_secrets, grants, id_tokens, jose, profiles, stateless
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
@@ -24,10 +23,9 @@ from .claims import (
 )
 from .conf import oidc_settings
 from .context import issuance
-from .keys import keyring
 from .profiles import profile_for
 from .tokens import authentication_time, sign
-from .validation import decode_local
+from .validation import ACCESS_TOKEN, decode_local
 
 
 def _active(user: Any) -> bool:
@@ -45,7 +43,7 @@ class OIDCValidator(OAuth2Validator):
         # our access tokens are JWTs: check the signature (a revoked key fails at once),
         # then validate them like any stored bearer token.
         try:
-            decode_local(token)
+            decode_local(token, ACCESS_TOKEN)
         except jose.InvalidToken as exc:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(exc)}
             return False
@@ -171,9 +169,11 @@ class OIDCValidator(OAuth2Validator):
         subjects = [requested_value(claims, "id_token", "sub")]
         if id_token_hint:
             try:
-                subjects.append(authn.hint_subject(id_token_hint))
+                subjects.append(id_tokens.hint_subject(id_token_hint, request.client_id))
             except jose.InvalidToken:
-                raise errors.InvalidRequestError(description=authn.HINT_INVALID, request=request) from None
+                raise errors.InvalidRequestError(
+                    description=id_tokens.HINT_INVALID, request=request
+                ) from None
         user = getattr(request, "user", None)  # None while validating, set when responding
         return user is None or all(s is None or str(s) == str(user.pk) for s in subjects)
 
@@ -310,20 +310,6 @@ class OIDCValidator(OAuth2Validator):
         if unverified.header["alg"] in jose.HMAC:
             return super()._load_id_token(token)
         try:
-            _, claims = decode_local(token, typ=None, require=("jti",), check_exp=False)
+            return id_tokens.load_hint(token)
         except jose.InvalidToken:
             return None
-        return get_id_token_model().objects.filter(jti=claims["jti"]).first()
-
-    def _get_key_for_token(self, token: str):
-        """The public key of our ID token (RP-initiated logout verifies with it)."""
-        try:
-            header = jose.parse(token).header
-        except jose.InvalidToken:
-            return None
-        if header["alg"] in jose.HMAC:
-            return super()._get_key_for_token(token)
-        key = keyring().keys.get(header.get("kid"))
-        if key is None or key.alg != header["alg"]:
-            return None
-        return jwk.JWK(**key.public_jwk)

@@ -17,20 +17,31 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.exceptions import (
+    ClientIdMissmatch,
+    FatalClientError,
+    InvalidIDTokenError,
+    InvalidOIDCClientError,
+    OAuthToolkitError,
+)
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
-from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView, OAuthServerMetadataView
+from oauth2_provider.views import (
+    ConnectDiscoveryInfoView,
+    IntrospectTokenView,
+    OAuthServerMetadataView,
+    RPInitiatedLogoutView,
+)
 from oauth2_provider.views import TokenView as DOTTokenView
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, introspection, jose, stateless
+from . import authn, client_auth, id_tokens, introspection, jose, stateless
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
-from .validation import decode_local
+from .validation import ACCESS_TOKEN, decode_local
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
@@ -192,7 +203,7 @@ class IntrospectView(IntrospectTokenView):
         except jose.InvalidToken:
             return JsonResponse(data)  # an opaque token: DOT's answer is all there is
         try:
-            _, claims = decode_local(token_value, leeway=0)
+            _, claims = decode_local(token_value, ACCESS_TOKEN, leeway=0)
         except jose.InvalidToken:
             # A stored JWT whose key was revoked (or that no longer verifies) is not active.
             return JsonResponse({"active": False})
@@ -277,10 +288,12 @@ class AuthorizationView(DOTAuthorizationView):
         if "none" in prompt:
             hint = request.GET.get("id_token_hint")
             try:
-                hint_sub = authn.hint_subject(hint) if hint else None
+                hint_sub = id_tokens.hint_subject(hint, credentials["client_id"]) if hint else None
             except jose.InvalidToken:
                 # Without openid in scope oauthlib does not look at the hint (OIDC Core §3.1.2.1).
-                return self._error(errors.InvalidRequestError, credentials, application, authn.HINT_INVALID)
+                return self._error(
+                    errors.InvalidRequestError, credentials, application, id_tokens.HINT_INVALID
+                )
             if hint_sub is not None and hint_sub != str(request.user.pk):
                 return self._error(errors.LoginRequired, credentials, application)
             approval = request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
@@ -323,3 +336,31 @@ class AuthorizationView(DOTAuthorizationView):
         if urlsplit(login_url).netloc:
             next_url = self.request.build_absolute_uri(next_url)
         return redirect_to_login(next_url, login_url, self.get_redirect_field_name())
+
+
+class LogoutView(RPInitiatedLogoutView):
+    """DOT's RP-initiated logout; ``id_token_hint`` is checked by our ``ID_TOKEN_HINT`` profile.
+
+    RP-Initiated Logout §2: a hint that is not one of our ID tokens, or a client_id we do not
+    know, is an ``invalid_request`` error page (DOT's), never a 500.
+    """
+
+    def validate_logout_request_user(self, id_token_hint: str | None, client_id: str | None) -> Any:
+        if not id_token_hint:
+            return None
+        try:
+            id_token = id_tokens.load_hint(id_token_hint)
+        except jose.InvalidToken:
+            raise InvalidIDTokenError() from None
+        # RP-Initiated Logout §2: a client_id given with the hint must be its audience.
+        if client_id and id_token.application.client_id != client_id:
+            raise ClientIdMissmatch()
+        return id_token
+
+    def get_request_application(self, id_token: Any, client_id: str | None) -> Any:
+        if client_id:
+            application = get_application_model().objects.filter(client_id=client_id).first()
+            if application is None:
+                raise InvalidOIDCClientError()
+            return application
+        return id_token.application if id_token is not None else None

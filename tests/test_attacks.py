@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oidc_provider import jose, keys
-from oidc_provider.validation import LocalKeys, decode
+from oidc_provider.validation import ACCESS_TOKEN, LocalKeys, decode
 
 from .factories import ClientCredentialsApplicationFactory, IntrospectorFactory, SigningKeyFactory
 from .oauth import basic, client_credentials
@@ -37,7 +37,12 @@ def claims(**over):
 
 def validate(token):
     return decode(
-        token, LocalKeys(), allowed_algs=["RS256", "PS256", "ES256", "EdDSA"], issuer=ISSUER, audience=API
+        token,
+        ACCESS_TOKEN,
+        LocalKeys(),
+        algorithms=["RS256", "PS256", "ES256", "EdDSA"],
+        issuer=ISSUER,
+        audience=API,
     )
 
 
@@ -122,8 +127,8 @@ def test_a_token_seen_before_is_checked_again_in_full(rs, monkeypatch):
     monkeypatch.setattr(jose.Algorithm, "verify", lambda *a: checked.append(1) or verify(*a))
 
     def check(token, **options):
-        options = {"allowed_algs": ["RS256"], "issuer": ISSUER, "audience": API, **options}
-        return decode(token, LocalKeys(), remember=True, **options)
+        options = {"algorithms": ["RS256"], "issuer": ISSUER, "audience": API, **options}
+        return decode(token, ACCESS_TOKEN, LocalKeys(), remember=True, **options)
 
     token = mint(rs, exp=int(time.time()) + 60)
     check(token)
@@ -139,7 +144,7 @@ def test_a_token_seen_before_is_checked_again_in_full(rs, monkeypatch):
     with pytest.raises(jose.InvalidToken, match="audience"):
         check(token, audience="https://other.example")
     with pytest.raises(jose.InvalidToken, match="not accepted for this key"):
-        check(token, allowed_algs=["ES256"])
+        check(token, algorithms=["ES256"])
     keys.clear_local_cache()  # a reloaded key ring has new key objects: checked again
     check(token)
     assert len(checked) == 4

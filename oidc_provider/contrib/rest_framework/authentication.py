@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from oidc_provider import revocation
 from oidc_provider.conf import oidc_settings
 from oidc_provider.jose import InvalidToken
-from oidc_provider.validation import KeySource, LocalKeys, decode
+from oidc_provider.validation import ACCESS_TOKEN, KeySource, LocalKeys, decode
 
 from . import introspection
 from .conf import resource_settings
@@ -101,12 +101,10 @@ class JWTAccessTokenAuthentication(BaseAuthentication):
         try:
             header_, claims = decode(
                 credentials,
+                ACCESS_TOKEN,
                 key_source(),
-                allowed_algs=oidc_settings.ALLOWED_ALGORITHMS,
                 issuer=resource_settings.issuer,
                 audience=resource_settings.audience,
-                leeway=oidc_settings.LEEWAY,
-                max_size=oidc_settings.MAX_TOKEN_SIZE,
                 remember=True,
             )
         except InvalidToken as exc:
