@@ -151,6 +151,8 @@ OIDC_PROVIDER = {
     "RESOURCE_SERVER": {
         "AUDIENCE": "http://127.0.0.1:8000/api",
         "REVOCATION_CHECK": "database",
+        # RFC 9728 document of the demo API (RESOURCE defaults to the AUDIENCE above).
+        "SCOPES_SUPPORTED": ["read", "write"],
     },
 }
 

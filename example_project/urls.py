@@ -11,4 +11,7 @@ urlpatterns = [
     path("o/", include("oidc_provider.urls")),
     path("api/", include("example_project.demo_api.urls")),
     path("rp/", include("example_project.rp.urls")),
+    # RFC 9728: /.well-known/oauth-protected-resource/api describes the demo API, and its
+    # 401 answers point there (resource_metadata).
+    path("", include("oidc_provider.resource_metadata")),
 ]

@@ -106,6 +106,14 @@ class SigningKeyAdmin(admin.ModelAdmin):
         obj.pk, obj.kid = created.pk, created.kid
         obj._state.adding = False
 
+    def _log_rotation(self, request, result: keys.Rotation) -> None:
+        """Admin history (LogEntry) for every key a rotation changed: who rotated, and when."""
+        if result.retired is not None:
+            self.log_change(request, result.retired, "Retired by a rotation.")
+        self.log_change(request, result.activated, "Activated by a rotation.")
+        if result.created is not None:
+            self.log_addition(request, result.created, "Created as the next key by a rotation.")
+
     def has_delete_permission(self, request, obj=None) -> bool:
         # Deleting the signing key (or its published successor) would stop signing or break
         # tokens in flight; revoke does the same safely (the next key takes over).
@@ -149,6 +157,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
         for alg in algs:
             result = keys.rotate(alg)
             if result.performed:
+                self._log_rotation(request, result)
                 self.message_user(request, f"{alg}: {result.activated.kid} now signs.", messages.SUCCESS)
             else:
                 self.message_user(request, f"{alg}: another rotation happened first.", messages.WARNING)
@@ -166,6 +175,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
             except keys.KeyOperationError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                self.log_change(request, key, "Retired.")
                 self.message_user(request, f"{key.kid} retired.", messages.SUCCESS)
         return None
 
@@ -183,6 +193,7 @@ class SigningKeyAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for key in queryset:
                 keys.revoke(key)
+                self.log_change(request, key, "Revoked (compromised).")
         self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)
         return None
 

@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import identify_hasher
 from django.urls import NoReverseMatch, reverse
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import jose, single_use
+from . import events, jose, single_use
 from .client_jwks import ClientKeys, KeysUnavailable
 from .conf import oidc_settings
 from .models import ClientProfile
@@ -37,6 +37,10 @@ class ClientAuthError(errors.InvalidClientError):
 
     def __init__(self, description: str, request: Any = None) -> None:
         super().__init__(description=description, request=request)
+
+
+class AssertionReplay(ClientAuthError):
+    """The assertion's jti was already used (RFC 7523 §3 item 7)."""
 
 
 def signing_algorithms() -> list[str]:
@@ -169,11 +173,35 @@ def _consume_jti(client_id: str, claims: dict[str, Any], now: float, request: An
     """
     expires_at = datetime.fromtimestamp(claims["exp"] + oidc_settings.LEEWAY, tz=UTC)
     if not single_use.claim_once(JTI_NAMESPACE, f"{client_id}\x00{claims['jti']}", expires_at):
-        raise ClientAuthError("Invalid client assertion: it has already been used.", request)
+        raise AssertionReplay("Invalid client assertion: it has already been used.", request)
 
 
 def authenticate_assertion(request: Any, load_application: Any, *, other_credentials: bool) -> bool:
-    """Authenticate ``request`` by its client assertion; sets client and client_id or raises."""
+    """Authenticate ``request`` by its client assertion; sets client and client_id or raises.
+
+    Every refusal is a security event (``events``), with the client the assertion claims to be.
+    """
+    try:
+        return _authenticate_assertion(request, load_application, other_credentials=other_credentials)
+    except AssertionReplay:
+        events.replay_detected("client assertion", _claimed_client(request))
+        raise
+    except ClientAuthError as exc:
+        events.assertion_refused(exc.description, _claimed_client(request))
+        raise
+
+
+def _claimed_client(request: Any) -> Any:
+    """The client_id of the request, else the unverified ``sub`` of its assertion (for logs)."""
+    if getattr(request, "client_id", None):
+        return request.client_id
+    try:
+        return jose.parse(request.client_assertion, max_size=oidc_settings.MAX_TOKEN_SIZE).claims().get("sub")
+    except (jose.InvalidToken, AttributeError, TypeError):
+        return None
+
+
+def _authenticate_assertion(request: Any, load_application: Any, *, other_credentials: bool) -> bool:
     assertion = getattr(request, "client_assertion", None)
     if other_credentials:
         raise ClientAuthError("Use a single client authentication method (RFC 6749 §2.3).", request)

@@ -19,7 +19,7 @@ from django.conf import settings
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 
-from . import shared_cache
+from . import events, shared_cache
 from .conf import oidc_settings
 from .jose import ALGORITHMS, ASYMMETRIC
 
@@ -90,7 +90,8 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
         raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
     try:
         data = _download(uri)
-    except KeysUnavailable:
+    except KeysUnavailable as exc:
+        events.jwks_fetch_failed(uri, str(exc))
         if refresh:
             return None
         raise

@@ -33,6 +33,8 @@ class ReplayDetected(errors.InvalidGrantError):
     def __init__(self, description: str, revoke: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(description=description, **kwargs)
         self.revoke = revoke
+        request = kwargs.get("request")
+        self.kind = "refresh token" if getattr(request, "grant_type", None) == "refresh_token" else "code"
 
 
 def code_grant(code: str, request: Any) -> Any:
@@ -68,12 +70,15 @@ def claim_code(request: Any) -> None:
         )
 
 
-def revoke_tokens_of_code(code: str) -> None:
+def revoke_tokens_of_code(code: str) -> bool:
     """RFC 6749 §4.1.2: a code used more than once revokes the tokens issued from it: its access
-    token and every refresh token of its family (whose revocation deletes their access tokens)."""
+    token and every refresh token of its family (whose revocation deletes their access tokens).
+
+    True when ``code`` was redeemed before (a replay), False for a code never seen.
+    """
     context = authn.context_for_code(code)
     if context is None:
-        return
+        return False
     if context.access_token_id is not None:
         token = get_access_token_model().objects.filter(pk=context.access_token_id).first()
         if token is not None:
@@ -84,6 +89,7 @@ def revoke_tokens_of_code(code: str) -> None:
         )
         for refresh_token in refresh_tokens:
             refresh_token.revoke()
+    return True
 
 
 def lock_refresh_token(request: Any) -> None:

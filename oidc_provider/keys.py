@@ -25,11 +25,10 @@ from django.dispatch import receiver
 from django.utils import timezone
 from jwcrypto import jwk
 
-from . import encryption, versions
+from . import encryption, events, versions
 from .conf import oidc_settings
 from .jose import ALGORITHMS
 from .models import ClientProfile, SigningKey
-from .signals import key_revoked, key_rotated
 
 PUBLISHED_STATES = (SigningKey.State.NEXT, SigningKey.State.ACTIVE, SigningKey.State.RETIRED)
 
@@ -96,7 +95,7 @@ def create_key(alg: str, *, state: str = SigningKey.State.NEXT, private_key: Any
     )
     public = _public_jwk(private_key, alg)
     now = timezone.now()
-    return SigningKey.objects.create(
+    key = SigningKey.objects.create(
         kid=public["kid"],
         algorithm=alg,
         state=state,
@@ -104,6 +103,8 @@ def create_key(alg: str, *, state: str = SigningKey.State.NEXT, private_key: Any
         private_key_encrypted=encryption.encrypt(pem),
         activated_at=now if state == SigningKey.State.ACTIVE else None,
     )
+    transaction.on_commit(lambda: events.key_created(key))
+    return key
 
 
 # -- lifecycle --------------------------------------------------------------------------
@@ -158,15 +159,7 @@ def rotate(alg: str, *, expected_active: str | None = None) -> Rotation:
         # A concurrent first rotation created the active/next key in the meantime.
         return Rotation(alg, performed=False)
     if result.performed:
-        transaction.on_commit(
-            lambda: key_rotated.send(
-                sender=SigningKey,
-                algorithm=alg,
-                activated=result.activated,
-                retired=result.retired,
-                created=result.created,
-            )
-        )
+        transaction.on_commit(lambda: events.key_rotated(result))
     return result
 
 
@@ -217,6 +210,7 @@ def retire(key: SigningKey) -> None:
             was = locked.state
             _retire(locked, timezone.now())
             _replace(locked.algorithm, was)
+            transaction.on_commit(lambda: events.key_retired(locked))
     key.refresh_from_db()
 
 
@@ -237,7 +231,7 @@ def revoke(key: SigningKey) -> None:
         locked.save(update_fields=["state", "revoked_at"])
         _replace(locked.algorithm, was)
     key.refresh_from_db()
-    transaction.on_commit(lambda: key_revoked.send(sender=SigningKey, key=key))
+    transaction.on_commit(lambda: events.key_revoked(key))
 
 
 def _lock_family(key: SigningKey) -> SigningKey:

@@ -15,7 +15,7 @@ from typing import Any
 from oauthlib.common import generate_token
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import jose
+from . import events, jose
 from .conf import oidc_settings
 from .context import issuance
 from .encryption import KeyDecryptionError
@@ -119,7 +119,7 @@ def authentication_time(request: Any) -> int | None:
     return int(last_login.timestamp()) if last_login else None
 
 
-def sign(claims: dict[str, Any], alg: str, typ: str) -> str:
+def sign(claims: dict[str, Any], alg: str, typ: str, grant_type: str | None = None) -> str:
     try:
         key = keyring().signing_key(alg)
     except NoActiveKey as exc:
@@ -138,7 +138,11 @@ def sign(claims: dict[str, Any], alg: str, typ: str) -> str:
             description="The server cannot sign tokens right now; try again later.",
             status_code=503,
         ) from None
-    return jose.sign(claims, private_key, alg, kid=key.kid, typ=typ)
+    token = jose.sign(claims, private_key, alg, kid=key.kid, typ=typ)
+    kind = "access token" if typ == ACCESS_TOKEN_TYP else "ID token"
+    client_id = claims.get("client_id") or claims.get("azp") or claims.get("aud")
+    events.token_issued(kind, client_id, grant_type, key.kid, claims.get("jti"))
+    return token
 
 
 def generate_access_token(request: Any) -> str:
@@ -151,7 +155,7 @@ def generate_access_token(request: Any) -> str:
     claims = access_token_claims(request, profile, now, lifetime)
     # DOT stores AccessToken.expires later; the validator sets it from this same instant.
     issuance(request).access_token_exp = claims["exp"]
-    return sign(claims, oidc_settings.ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYP)
+    return sign(claims, oidc_settings.ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYP, request.grant_type)
 
 
 def generate_refresh_token(request: Any) -> str:

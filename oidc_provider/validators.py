@@ -13,7 +13,7 @@ from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, client_secrets, grants, id_tokens, jose, profiles, stateless
+from . import authn, client_auth, client_secrets, events, grants, id_tokens, jose, profiles, stateless
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
@@ -132,7 +132,8 @@ class OIDCValidator(OAuth2Validator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
-            grants.revoke_tokens_of_code(code)  # RFC 6749 §4.1.2: a reused code revokes its tokens
+            if grants.revoke_tokens_of_code(code):  # RFC 6749 §4.1.2: a reused code revokes its tokens
+                events.replay_detected("code", client_id)
             return False
         if not _active(request.user):
             return False  # deactivated since the code was issued: invalid_grant
@@ -285,7 +286,7 @@ class OIDCValidator(OAuth2Validator):
         if alg in jose.HMAC:
             serialized = self._sign_with_secret(id_token, alg, request)
         else:
-            serialized = sign(id_token, alg, "JWT")
+            serialized = sign(id_token, alg, "JWT", request.grant_type)
         expires = datetime.fromtimestamp(id_token["exp"], tz=UTC)
         IDToken = get_id_token_model()
         with transaction.atomic(using=router.db_for_write(IDToken)):
@@ -299,7 +300,9 @@ class OIDCValidator(OAuth2Validator):
             secret = request.client.jwk_key  # DOT refuses empty or hashed secrets here
         except ImproperlyConfigured as exc:
             raise errors.UnauthorizedClientError(description=str(exc), request=request) from None
-        return jose.sign(claims, jose.b64decode(secret["k"]), alg, typ="JWT")
+        token = jose.sign(claims, jose.b64decode(secret["k"]), alg, typ="JWT")
+        events.token_issued("ID token", request.client.client_id, request.grant_type, None, claims.get("jti"))
+        return token
 
     def _load_id_token(self, token: str):
         """Find the IDToken row of one of our ID tokens after verifying its signature."""

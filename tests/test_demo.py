@@ -43,3 +43,18 @@ def test_login_page_renders(client):
     body = response.content.decode()
     assert 'name="username"' in body and 'name="password"' in body
     assert "http://" not in body and "https://" not in body  # no external assets
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("example_project.urls")
+def test_demo_api_publishes_its_resource_metadata(client, settings):
+    from example_project import settings as demo
+
+    api = demo.OIDC_PROVIDER["RESOURCE_SERVER"]
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "RESOURCE_SERVER": api}
+    document = client.get("/.well-known/oauth-protected-resource/api").json()
+    assert document["resource"] == "http://127.0.0.1:8000/api"
+    assert document["scopes_supported"] == ["read", "write"]
+    for path in ("/api/orders", "/api/ninja/orders"):
+        header = client.get(path).headers["WWW-Authenticate"]
+        assert 'resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/api"' in header

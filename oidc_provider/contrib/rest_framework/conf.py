@@ -43,6 +43,13 @@ RESOURCE_SERVER_DEFAULTS: dict[str, Any] = {
     "INTROSPECTION_CLIENT_SECRET": None,
     # realm of the WWW-Authenticate challenge (RFC 6750 §3).
     "REALM": "api",
+    # RFC 9728: this API's resource identifier; None means the first AUDIENCE.
+    "RESOURCE": None,
+    # RFC 9728 §5.1: URL of the metadata document named in 401 challenges. None: the
+    # well-known URL of RESOURCE when this site serves the metadata view; "" never.
+    "RESOURCE_METADATA_URL": None,
+    # RFC 9728 §2 scopes_supported of the metadata document; None means DOT's SCOPES.
+    "SCOPES_SUPPORTED": None,
 }
 
 MODES = ("local", "remote")

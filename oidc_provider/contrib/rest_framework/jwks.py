@@ -22,7 +22,7 @@ from typing import Any
 import requests
 from jwcrypto import jwk
 
-from oidc_provider import shared_cache
+from oidc_provider import events, shared_cache
 from oidc_provider.jose import ALGORITHMS, ASYMMETRIC
 
 from .conf import resource_settings
@@ -179,7 +179,7 @@ class RemoteJWKS:
         try:
             document = self._fetch()
         except FetchError as exc:
-            logger.warning("Could not refresh the issuer's keys: %s", exc)
+            events.jwks_fetch_failed(self.jwks_uri or self.discovery_url, f"issuer's keys kept: {exc}")
             return self._usable(loaded)
         except Exception:
             # A bug or an odd transport error must cost the request its key, never a 500.
