@@ -8,9 +8,12 @@ debian_package = command -v $(1) >/dev/null || (apt-get update -qq && apt-get in
 	|| echo "!! $(1) could not be installed: $(2)"
 PG_REACHABLE = $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null
 
-.PHONY: demo test test-sqlite test-postgres lint bench
+RESULTS := artifacts/matrix
+NOX := $(VENV)/bin/nox
 
-$(VENV)/.base: requirements/base.txt pyproject.toml
+.PHONY: demo test test-sqlite test-postgres lint matrix bench
+
+$(VENV)/.base: requirements/base.txt requirements/runtime.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/base.txt
@@ -18,7 +21,7 @@ $(VENV)/.base: requirements/base.txt pyproject.toml
 	touch $@
 
 # Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
-$(VENV)/.test: $(VENV)/.base requirements/test.txt
+$(VENV)/.test: $(VENV)/.base requirements/test.txt requirements/testing.txt
 	$(PY) -m pip install -q -r requirements/test.txt
 	@$(call debian_package,chromium,browser tests will skip)
 	touch $@
@@ -28,23 +31,41 @@ demo: $(VENV)/.base
 	$(PY) manage.py oidc_demo_setup
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.test lint test-sqlite test-postgres
+# nox (the Django/Python matrix), build and twine.
+$(VENV)/.ci: $(VENV)/.test requirements/ci.txt
+	$(PY) -m pip install -q -r requirements/ci.txt
+	touch $@
+
+# Lint, the main pair (Django 5.2 / Python 3.11, this .venv) on SQLite and PostgreSQL, then every
+# other pair of noxfile.py on SQLite, the package checks, and the pass counts per pair.
+test: $(VENV)/.ci lint test-sqlite test-postgres matrix
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 test-sqlite: $(VENV)/.test
-	$(PY) -m pytest
+	rm -rf $(RESULTS)
+	$(PY) -m pytest --junitxml=$(RESULTS)/django5.2-py3.11-sqlite.xml
 
 # PostgreSQL when reachable (this machine runs one); said loudly when it is not.
 test-postgres: $(VENV)/.test
 	@if $(PG_REACHABLE); then \
 		echo "== PostgreSQL at $(PG_URL): running the suite again (browser tests ran once: the demo uses SQLite)"; \
-		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser"; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser" --junitxml=$(RESULTS)/django5.2-py3.11-postgres.xml; \
 	else \
 		echo "!! PostgreSQL is NOT reachable at $(PG_URL): ran SQLite only !!"; \
+		mkdir -p $(RESULTS); echo "PostgreSQL not reachable at $(PG_URL)" > $(RESULTS)/django5.2-py3.11-postgres.skipped; \
 	fi
+
+# The other pairs (SQLite, no browser tests), the sdist/wheel checks and the install check; the
+# summary table is printed even when a step failed, and any failure makes the target fail.
+matrix: $(VENV)/.ci
+	@status=0; \
+	$(NOX) -t matrix || status=1; \
+	$(NOX) -s install || status=1; \
+	$(NOX) -s summary || status=1; \
+	exit $$status
 
 $(VENV)/.bench: $(VENV)/.test requirements/bench.txt
 	$(PY) -m pip install -q -r requirements/bench.txt

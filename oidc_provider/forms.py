@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+import django
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -16,6 +17,10 @@ from .jwk import InvalidJWK, import_jwk
 from .models import ClientProfile, SigningKey
 
 MIN_HMAC_SECRET_LENGTH = 32  # RFC 7518 §3.2: at least the 256-bit output of HS256
+
+# URLField(assume_scheme=) exists from Django 5.0 (4.2 raises TypeError). On 4.2 a scheme-less
+# value becomes http://..., which clean_client_jwks_uri then refuses with a message.
+ASSUME_HTTPS = {"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}
 
 
 def validate_public_jwks(value: Any) -> dict[str, Any]:
@@ -41,9 +46,7 @@ def _absolute_uri(value: str) -> bool:
 
 
 class ClientProfileForm(forms.ModelForm):
-    client_jwks_uri = forms.URLField(
-        label="Client JWKS URI", required=False, max_length=2000, assume_scheme="https"
-    )
+    client_jwks_uri = forms.URLField(label="Client JWKS URI", required=False, max_length=2000, **ASSUME_HTTPS)
 
     class Meta:
         model = ClientProfile
