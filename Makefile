@@ -72,8 +72,14 @@ $(VENV)/.bench: $(VENV)/.test requirements/bench.txt
 	@$(call debian_package,wrk,scenario 6 uses the bounded Python client)
 	touch $@
 
+# The peer of scenario 6, node-oidc-provider, from the npm registry into bench/peer (not committed).
+bench/peer/node_modules/.installed: bench/peer/package.json
+	@if command -v npm >/dev/null; then \
+		cd bench/peer && npm install --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "!! npm not found: scenario 6 runs without the peer (node-oidc-provider) !!"; fi
+
 # All scenarios on SQLite (a file), then again on PostgreSQL when reachable.
-bench: $(VENV)/.bench
+bench: $(VENV)/.bench bench/peer/node_modules/.installed
 	$(PY) bench/run.py
 	@if $(PG_REACHABLE); then \
 		DATABASE_URL=$(PG_URL) $(PY) bench/run.py; \

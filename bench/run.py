@@ -29,6 +29,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+# Every client's secret: generated strength, as the client-secret hasher expects.
+SECRET = "bench0secret0Xq7vR2mK9pL4sT8wZ1bN6cH3jF5gD0aYeU"
+PEER_VERSION = "9.13.3"  # bench/peer/package.json
 ARGS = argparse.Namespace(rounds=7, n=300, only="", seconds=3, server_rounds=3)
 
 
@@ -48,12 +51,15 @@ def measure(fn, n: int | None = None, rounds: int | None = None) -> tuple[float,
     return statistics.median(samples), queries
 
 
-def measure_all(cases: dict, n: int | None = None, contexts: dict | None = None) -> dict:
+def measure_all(
+    cases: dict, n: int | None = None, contexts: dict | None = None, ns: dict | None = None
+) -> dict:
     """``measure`` for several cases, interleaved round by round so that drift in the machine's
     speed (other processes, CPU frequency) hits every case alike. ``contexts`` maps a case to a
-    context-manager factory entered around its calls (settings that differ between cases)."""
+    context-manager factory entered around its calls (settings that differ between cases);
+    ``ns`` gives slow cases fewer calls per round."""
     n = n or ARGS.n
-    contexts = contexts or {}
+    contexts, ns = contexts or {}, ns or {}
     queries = {}
     samples: dict = {name: [] for name in cases}
     for name, fn in cases.items():
@@ -64,11 +70,14 @@ def measure_all(cases: dict, n: int | None = None, contexts: dict | None = None)
         queries[name] = len(ctx.captured_queries)
     for _ in range(ARGS.rounds):
         for name, fn in cases.items():
+            calls = ns.get(name, n)
             with contexts.get(name, contextlib.nullcontext)():
+                if name in contexts:
+                    fn()  # settings changed: let DOT rebuild its server outside the timing
                 start = time.perf_counter()
-                for _ in range(n):
+                for _ in range(calls):
                     fn()
-                samples[name].append((time.perf_counter() - start) / n * 1e6)
+                samples[name].append((time.perf_counter() - start) / calls * 1e6)
     return {name: (statistics.median(samples[name]), queries[name]) for name in cases}
 
 
@@ -95,9 +104,10 @@ def setup_data():
 
 
 def make_client(factory_name: str, **profile):
+    """A client whose secret is ``SECRET``, stored with the client-secret hasher."""
     from tests import factories
 
-    app = getattr(factories, factory_name)()
+    app = getattr(factories, factory_name)(client_secret=SECRET)
     # Created now, not on the first request: a profile created mid-run would show as a query.
     factories.ClientProfileFactory(application=app, **profile)
     return app
@@ -115,7 +125,7 @@ def token_for(app, client: Client, alg: str | None = None) -> str:
         settings_override = {"OIDC_PROVIDER": {**settings.OIDC_PROVIDER, "ACCESS_TOKEN_ALGORITHM": alg}}
     with override_settings(**settings_override):
         response = client.post(
-            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **basic(app.client_id)
+            "/o/token/", {"grant_type": "client_credentials", "scope": "read"}, **basic(app.client_id, SECRET)
         )
     assert response.status_code == 200, response.content
     return response.json()["access_token"]
@@ -289,82 +299,176 @@ def stock_dot():
     return provider_settings({**settings.STOCK_OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": _stock_rsa_pem()})
 
 
-def _token_cases(prefix: str, cc_app, code_app, user) -> dict:
-    """client_credentials, refresh_token and a full authorize + code exchange against ``prefix``."""
+HASHERS = {"pbkdf2": "PBKDF2PasswordHasher", "md5": "MD5PasswordHasher"}
+
+
+def store_secret(app, hasher: str) -> None:
+    """Keep ``app``'s secret hashed with ``hasher`` ("pbkdf2", "md5" or "ours"), as a site whose
+    CLIENT_SECRET_HASHER is that hasher stores it (update(): pre_save would re-hash a hash)."""
+    from django.contrib.auth import hashers
+
+    from oidc_provider.client_secrets import ClientSecretHasher
+
+    hasher_obj = ClientSecretHasher() if hasher == "ours" else getattr(hashers, HASHERS[hasher])()
+    encoded = hashers.make_password(SECRET, hasher=hasher_obj)
+    type(app).objects.filter(pk=app.pk).update(client_secret=encoded)
+    app.client_secret = encoded
+
+
+@contextlib.contextmanager
+def hasher_config(name: str, setup):
+    """PASSWORD_HASHERS of configuration ``name`` (bench/settings.py), then ``setup()``."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=settings.HASHER_CONFIGS[name]), setup():
+        yield
+
+
+def _token_cases(prefix: str, cc_app, code_app, user, grants: tuple[str, ...]) -> dict:
+    """client_credentials (and its two client-authentication failures), refresh_token and a full
+    authorize + code exchange against ``prefix``."""
     from tests.oauth import authorize, basic, exchange_code
 
     client = Client()
     browser = Client()
     browser.force_login(user)
     token_url = f"{prefix}/token/"
+    cc_data = {"grant_type": "client_credentials", "scope": "read"}
+    cc_headers, code_headers = basic(cc_app.client_id, SECRET), basic(code_app.client_id, SECRET)
+    wrong, unknown = basic(cc_app.client_id, SECRET[::-1]), basic("no-such-client", SECRET)
 
     def code_round():
         code, verifier = authorize(browser, code_app, "openid read", prefix=prefix)
-        response = exchange_code(client, code_app, code, verifier, prefix=prefix)
+        response = exchange_code(client, code_app, code, verifier, secret=SECRET, prefix=prefix)
         assert response.status_code == 200, response.content
         return response.json()
 
-    cc_headers, code_headers = basic(cc_app.client_id), basic(code_app.client_id)
-    state = {"refresh_token": code_round()["refresh_token"]}
-
     def cc():
-        data = {"grant_type": "client_credentials", "scope": "read"}
-        assert client.post(token_url, data, **cc_headers).status_code == 200
+        assert client.post(token_url, cc_data, **cc_headers).status_code == 200
 
-    def refresh():
-        data = {"grant_type": "refresh_token", "refresh_token": state["refresh_token"]}
-        state["refresh_token"] = client.post(token_url, data, **code_headers).json()["refresh_token"]
+    def failing(headers):
+        return lambda: client.post(token_url, cc_data, **headers).status_code == 401 or 1 / 0
 
-    return {
-        "client_credentials": cc,
-        "refresh_token": refresh,
-        "authorize + code exchange (PKCE), with ID token": code_round,
+    cases = {"client_credentials": cc}
+    if "failures" in grants:
+        cases["client_credentials, known client_id, wrong secret (401)"] = failing(wrong)
+        cases["client_credentials, unknown client_id (401)"] = failing(unknown)
+    if "refresh_token" in grants:
+        state = {"refresh_token": code_round()["refresh_token"]}
+
+        def refresh():
+            data = {"grant_type": "refresh_token", "refresh_token": state["refresh_token"]}
+            state["refresh_token"] = client.post(token_url, data, **code_headers).json()["refresh_token"]
+
+        cases["refresh_token"] = refresh
+        cases["authorize + code exchange (PKCE), with ID token"] = code_round
+    return cases
+
+
+def _raw_sign(alg: str):
+    from oidc_provider import jose, keys
+
+    key = keys.keyring().signing_key(alg)
+    data = b"e" * 300  # about the signing input of an access token
+    return lambda: jose.ALGORITHMS[alg].sign(key.private_key, data)
+
+
+def token_setups(config: str) -> dict:
+    """(prefix, profile, secret hasher, settings context, grants) of each setup in a configuration."""
+    from django.conf import settings
+
+    from oidc_provider.models import ClientProfile
+
+    dot_hasher = "pbkdf2" if config == "default" else "md5"
+    ours = functools.partial(provider_settings, ACCESS_TOKEN_ALGORITHM="RS256")
+    all_grants = ("failures", "refresh_token")
+    setups = {
+        "DOT as shipped, opaque": ("/dot", {}, dot_hasher, stock_dot, all_grants),
+        "ours, opaque format": (
+            "/o",
+            {"access_token_format": ClientProfile.TokenFormat.OPAQUE},
+            "ours",
+            ours,
+            ("refresh_token",),
+        ),
+        "ours, JWT RS256": ("/o", {}, "ours", ours, all_grants),
+        "ours, JWT ES256": (
+            "/o",
+            {},
+            "ours",
+            functools.partial(provider_settings, ACCESS_TOKEN_ALGORITHM="ES256"),
+            (),
+        ),
     }
+    setups["ours, JWT RS256, stateless"] = ("/o", {"store_access_tokens": False}, "ours", ours, ())
+    if config == "default":
+        keep = functools.partial(
+            provider_settings,
+            {**settings.OAUTH2_PROVIDER, "CLIENT_SECRET_HASHER": "default"},
+            KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS=True,
+        )
+        setups["ours, JWT RS256, PBKDF2 kept"] = ("/o", {}, "pbkdf2", keep, ("failures",))
+    return setups
 
 
 def bench_token():
-    from oidc_provider.models import ClientProfile
     from tests.factories import UserFactory
 
     user = UserFactory()
-    opaque = {"access_token_format": ClientProfile.TokenFormat.OPAQUE}
-    setups = {
-        "DOT as shipped, opaque": ("/dot", {}),
-        "ours, opaque format": ("/o", opaque),
-        "ours, JWT": ("/o", {}),
-    }
-    apps = {
-        name: (
-            prefix,
-            make_client("ClientCredentialsApplicationFactory", **profile),
-            make_client("ApplicationFactory", **profile),
-        )
-        for name, (prefix, profile) in setups.items()
-    }
-    n = max(ARGS.n // 10, 15)
-    rows = []
-    for alg in ("ES256", "RS256"):
-        # ACCESS_TOKEN_ALGORITHM is site-wide: one interleaved group (with its own baseline) per alg.
-        ours = functools.partial(provider_settings, ACCESS_TOKEN_ALGORITHM=alg)
-        cases, contexts = {}, {}
-        for setup, (prefix, cc_app, code_app) in apps.items():
-            context = stock_dot if prefix == "/dot" else ours
-            with context():
-                for grant, fn in _token_cases(prefix, cc_app, code_app, user).items():
+    slow_n = 2  # PBKDF2 cases: ~0.5 s each
+    for config in ("default", "test"):
+        cases, contexts, ns = {}, {}, {}
+        for alg in ("RS256", "ES256"):
+            cases[f"floor: raw {alg} sign"] = _raw_sign(alg)
+        for setup, (prefix, profile, hasher, context, grants) in token_setups(config).items():
+            cc_app = make_client("ClientCredentialsApplicationFactory", **profile)
+            code_app = make_client("ApplicationFactory", **profile)
+            store_secret(cc_app, hasher)
+            store_secret(code_app, hasher)
+            factory = functools.partial(hasher_config, config, context)
+            with factory():
+                for grant, fn in _token_cases(prefix, cc_app, code_app, user, grants).items():
                     cases[grant, setup] = fn
-                    contexts[grant, setup] = context
-        results = measure_all(cases, n=n, contexts=contexts)
-        for grant in dict.fromkeys(grant for grant, _ in cases):
-            base = results[grant, "DOT as shipped, opaque"][0]
-            for setup in apps:
-                us, queries = results[grant, setup]
-                label = f"{grant}: {setup}" + (f" {alg}" if setup == "ours, JWT" else f" ({alg} group)")
-                rows.append((label, us, ratio(us, base), queries))
+                    contexts[grant, setup] = factory
+                    if hasher == "pbkdf2":
+                        ns[grant, setup] = slow_n
+        results = measure_all(cases, n=max(ARGS.n // 10, 15), contexts=contexts, ns=ns)
+        print_token_results(config, results)
+
+
+def print_token_results(config: str, results: dict) -> None:
+    title = {
+        "default": "Django's default PASSWORD_HASHERS (PBKDF2 first): what a default install gets",
+        "test": "the tests' MD5 password hasher (DOT's best case)",
+    }[config]
+    sign = {alg: results[f"floor: raw {alg} sign"][0] for alg in ("RS256", "ES256")}
+    rows = [(f"floor: raw {alg} sign", us, "-", "1.0", 0) for alg, us in sign.items()]
+    for key, (us, queries) in results.items():
+        if isinstance(key, str):
+            continue
+        grant, setup = key
+        base = results.get((grant, "DOT as shipped, opaque"), (us,))[0]
+        alg = "ES256" if "ES256" in setup else "RS256"
+        rows.append((f"{grant}: {setup}", us, ratio(us, base), f"{us / sign[alg]:.1f}", queries))
     table(
-        "2-3. Token endpoint and authorization code round (per request)",
+        f"2-3. Token endpoint, {title}",
         rows,
-        ("case", "µs/request", "ratio vs DOT as shipped (same group)", "queries"),
+        ("case", "µs/request", "ratio vs DOT as shipped", "ratio vs raw sign", "queries"),
     )
+    cc = {key[1]: us for key, (us, _) in results.items() if key[0] == "client_credentials"}
+    rs256 = cc["ours, JWT RS256"] / sign["RS256"]
+    print(f"\n- client_credentials, ours JWT RS256 / raw RS256 sign: {rs256:.1f}x (target <= 20x)")
+    es256 = cc["ours, JWT ES256"] / cc["ours, opaque format"]
+    print(f"- client_credentials, ours JWT ES256 / ours opaque: {es256:.2f}x (target <= 1.1x)")
+    for setup in ("ours, JWT RS256", "ours, JWT RS256, PBKDF2 kept", "DOT as shipped, opaque"):
+        known = results.get(("client_credentials, known client_id, wrong secret (401)", setup))
+        unknown = results.get(("client_credentials, unknown client_id (401)", setup))
+        if known and unknown:
+            print(
+                f"- {setup}: known client_id + wrong secret {known[0]:.0f} µs, unknown client_id "
+                f"{unknown[0]:.0f} µs: unknown / known = {unknown[0] / known[0]:.2f} (target 0.90-1.10)"
+            )
 
 
 def bench_rows():
@@ -400,7 +504,7 @@ def bench_rows():
         AccessToken.objects.bulk_create(batch, batch_size=5000)
 
         def cc(app):
-            headers = basic(app.client_id)
+            headers = basic(app.client_id, SECRET)
             return lambda: client.post("/o/token/", {"grant_type": "client_credentials"}, **headers)
 
         results = measure_all({"opaque": cc(opaque_app), "jwt": cc(jwt_app)}, n=max(ARGS.n // 10, 15))
@@ -483,8 +587,9 @@ def bench_scale():
 
 
 def bench_server():
-    """Two gunicorn servers (2 workers each, loaded one at a time): this site, and DOT as shipped
-    for the token endpoint baseline; requests/second, median of interleaved rounds."""
+    """gunicorn servers (2 workers each, loaded one at a time): this site and DOT as shipped, each
+    under Django's default PASSWORD_HASHERS and the test hasher, and node-oidc-provider (2
+    processes); requests/second and p99 latency, medians of interleaved rounds."""
     from bench import server
     from oidc_provider.models import ClientProfile
     from tests import oauth
@@ -494,15 +599,22 @@ def bench_server():
         "ClientCredentialsApplicationFactory", access_token_format=ClientProfile.TokenFormat.OPAQUE
     )
     jwt_app = make_client("ClientCredentialsApplicationFactory")
-    dot_app = make_client("ClientCredentialsApplicationFactory")
+    stateless_app = make_client("ClientCredentialsApplicationFactory", store_access_tokens=False)
+    dot_apps = {
+        hashers: make_client("ClientCredentialsApplicationFactory") for hashers in ("default", "test")
+    }
+    store_secret(dot_apps["default"], "pbkdf2")
+    store_secret(dot_apps["test"], "md5")
 
     def bearer(app, alg=None):
         return {"Authorization": f"Bearer {token_for(app, client, alg)}"}
 
-    def basic(app):
-        return {"Authorization": oauth.basic(app.client_id)["HTTP_AUTHORIZATION"]}
+    def basic(app_or_id):
+        client_id = getattr(app_or_id, "client_id", app_or_id)
+        return {"Authorization": oauth.basic(client_id, SECRET)["HTTP_AUTHORIZATION"]}
 
     body = "grant_type=client_credentials&scope=read"
+    token = "token endpoint, client_credentials"
     # (server, path, headers, body); wrk repeats one request, so the JWT rows send one token
     # over and over: its signature is checked once per worker (see scenario 1, rows c and c1).
     cases = {
@@ -510,45 +622,81 @@ def bench_server():
         "API, DOT OAuth2Authentication, opaque": ("ours", "/api/dot", bearer(opaque_app), None),
         "API, ours, JWT RS256 (one token repeated)": ("ours", "/api/jwt", bearer(jwt_app, "RS256"), None),
         "API, ours, JWT ES256 (one token repeated)": ("ours", "/api/jwt", bearer(jwt_app, "ES256"), None),
-        "token endpoint, client_credentials: DOT as shipped, opaque": (
+        f"{token}: DOT as shipped, opaque, test hasher (its best case)": (
+            "dot-test",
+            "/dot/token/",
+            basic(dot_apps["test"]),
+            body,
+        ),
+        f"{token}: DOT as shipped, opaque, default hashers": (
             "dot",
             "/dot/token/",
-            basic(dot_app),
+            basic(dot_apps["default"]),
             body,
         ),
-        "token endpoint, client_credentials: ours, opaque format": (
-            "ours",
+        f"{token}: ours, opaque format": ("ours", "/o/token/", basic(opaque_app), body),
+        f"{token}: ours, JWT RS256, stored": ("ours", "/o/token/", basic(jwt_app), body),
+        f"{token}: ours, JWT RS256, stateless": ("ours", "/o/token/", basic(stateless_app), body),
+        f"{token}: ours, JWT RS256, stateless, test hasher": (
+            "ours-test",
             "/o/token/",
-            basic(opaque_app),
+            basic(stateless_app),
             body,
         ),
-        "token endpoint, client_credentials: ours, JWT RS256": ("ours", "/o/token/", basic(jwt_app), body),
     }
+    peer_label = f"{token}: node-oidc-provider {PEER_VERSION}, JWT RS256 (2 processes)"
+    if server.peer_available():
+        cases[peer_label] = ("peer", "/token", basic("peer-client"), body)
     cache = "Redis" if server.redis_reachable() else "LocMemCache (Redis not reachable)"
-    samples: dict[str, list[float]] = {name: [] for name in cases}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     errors = dict.fromkeys(cases, 0)
     db_name = connection.settings_dict["NAME"]
-    with server.gunicorn(db_name) as ours, server.gunicorn(db_name, stock_dot=True) as dot:
-        urls = {"ours": ours, "dot": dot}
+    with contextlib.ExitStack() as stack:
+        urls = {
+            "ours": stack.enter_context(server.gunicorn(db_name)),
+            "ours-test": stack.enter_context(server.gunicorn(db_name, hashers="test")),
+            "dot": stack.enter_context(server.gunicorn(db_name, stock_dot=True)),
+            "dot-test": stack.enter_context(server.gunicorn(db_name, stock_dot=True, hashers="test")),
+        }
+        if peer_label in cases:
+            urls["peer"] = stack.enter_context(server.peer("peer-client", SECRET))
         for where, path, headers, data in cases.values():
             server.load(urls[where] + path, 1, headers, data)  # warm the workers
         for _ in range(ARGS.server_rounds):
             for name, (where, path, headers, data) in cases.items():
-                rps, failed = server.load(urls[where] + path, ARGS.seconds, headers, data)
-                samples[name].append(rps)
+                rps, failed, p99 = server.load(urls[where] + path, ARGS.seconds, headers, data)
+                samples[name].append((rps, p99))
                 errors[name] += failed
-    rps = {name: statistics.median(values) for name, values in samples.items()}
+    rps = {name: statistics.median(r for r, _ in values) for name, values in samples.items()}
+    p99 = {name: statistics.median(p for _, p in values) for name, values in samples.items()}
     api_base = rps["API, no authentication"]
-    token_base = rps["token endpoint, client_credentials: DOT as shipped, opaque"]
+    token_base = rps[f"{token}: DOT as shipped, opaque, test hasher (its best case)"]
+    peer_rps = rps.get(peer_label)
     rows = [
-        (name, value, ratio(value, token_base if name.startswith("token") else api_base), errors[name])
+        (
+            name,
+            value,
+            f"{p99[name]:.1f}",
+            ratio(value, token_base if name.startswith("token") else api_base),
+            ratio(value, peer_rps) if peer_rps and name.startswith("token") else "-",
+            errors[name],
+        )
         for name, value in rps.items()
     ]
+    if peer_label not in cases:
+        rows.append((peer_label, "not run: `npm install` in bench/peer", "-", "-", "-", "-"))
     table(
         f"6. gunicorn, 2 workers, {server.load_generator()} on loopback, 8 connections, cache {cache} "
-        f"({ARGS.server_rounds} rounds x {ARGS.seconds} s per case)",
+        f"({ARGS.server_rounds} rounds x {ARGS.seconds} s per case; 2 shared cores: noisy)",
         rows,
-        ("case", "requests/s", "ratio vs baseline (higher is better)", "non-2xx"),
+        (
+            "case",
+            "requests/s",
+            "p99 ms",
+            "ratio vs baseline (DOT best case / no authentication)",
+            "ratio vs peer",
+            "non-2xx",
+        ),
     )
 
 

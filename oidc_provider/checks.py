@@ -10,6 +10,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 
+from . import client_secrets
 from .conf import DEFAULTS, oidc_settings
 from .jose import ALGORITHMS, ASYMMETRIC
 
@@ -377,6 +378,50 @@ def check_authorization_view(app_configs: Any = None, **kwargs: Any) -> list[che
             id="oidc_provider.E060",
         )
     ]
+
+
+CLIENT_SECRET_WIRING = f"""Hash generated client secrets fast (SECURITY.md explains why):
+    PASSWORD_HASHERS = [*django.conf.global_settings.PASSWORD_HASHERS, "{client_secrets.HASHER_PATH}"]
+    OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"] = "{client_secrets.ClientSecretHasher.algorithm}"
+or keep DOT's password hasher with OIDC_PROVIDER["KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS"] = True."""
+
+
+@checks.register(checks.Tags.security)
+def check_client_secret_hasher(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if not apps.is_installed("oauth2_provider"):
+        return []
+    hashers = list(settings.PASSWORD_HASHERS)
+    path = client_secrets.HASHER_PATH
+    if hashers and hashers[0] == path:
+        return [
+            checks.Error(
+                "The client-secret hasher is first in PASSWORD_HASHERS, so it would hash user passwords.",
+                hint=f"List it after Django's password hashers.\n{CLIENT_SECRET_WIRING}",
+                id="oidc_provider.E090",
+            )
+        ]
+    if _dot_setting("CLIENT_SECRET_HASHER") == client_secrets.ClientSecretHasher.algorithm:
+        if path not in hashers:
+            return [
+                checks.Error(
+                    "OAUTH2_PROVIDER['CLIENT_SECRET_HASHER'] names the client-secret hasher, but "
+                    "PASSWORD_HASHERS does not list it: Django could neither store nor check secrets.",
+                    hint=CLIENT_SECRET_WIRING,
+                    id="oidc_provider.E091",
+                )
+            ]
+        return []
+    if not oidc_settings.KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS:
+        return [
+            checks.Warning(
+                "Client secrets are hashed with a password hasher: with Django's default (PBKDF2) "
+                "every client authentication at the token, introspection and revocation endpoints "
+                "costs about half a second of CPU.",
+                hint=CLIENT_SECRET_WIRING,
+                id="oidc_provider.W090",
+            )
+        ]
+    return []
 
 
 @checks.register(checks.Tags.database)

@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import identify_hasher
 from django.urls import NoReverseMatch, reverse
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import events, jose, single_use
+from . import client_secrets, events, jose, single_use
 from .client_jwks import ClientKeys, KeysUnavailable
 from .conf import oidc_settings
 from .models import ClientProfile
@@ -259,13 +259,17 @@ def authenticate(request: Any, validator: Any) -> bool:
     if presents_assertion(request):
         other = bool(validator._extract_basic_auth(request) or getattr(request, "client_secret", None))
         return authenticate_assertion(request, validator._load_application, other_credentials=other)
-    for method, check in (
-        ("client_secret_basic", validator._authenticate_basic_auth),
-        ("client_secret_post", validator._authenticate_request_body),
-    ):
-        if check(request):
-            check_secret_method(request.client, method, request)
-            return True
-    if request.client is not None and requires_assertion(request.client):
+    # RFC 6749 §2.3: one method per request, so a failed Basic header is not retried with body
+    # parameters (which would check the secret twice and let timing tell clients apart).
+    if validator._extract_basic_auth(request):
+        method, check = "client_secret_basic", validator._authenticate_basic_auth
+    else:
+        method, check = "client_secret_post", validator._authenticate_request_body
+    if check(request):
+        check_secret_method(request.client, method, request)
+        return True
+    if request.client is None:
+        client_secrets.verify_dummy()  # an unknown client_id costs what a wrong secret costs
+    elif requires_assertion(request.client):
         check_secret_method(request.client, "", request)
     return False

@@ -154,6 +154,11 @@ class OIDCProviderSettings(CachedSettings):
     DPOP_NONCE_LIFETIME = Setting[int](
         300, "Seconds per nonce window; the current and the previous window's nonce are accepted."
     )
+    KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS = Setting[bool](
+        False,
+        "True: hash client secrets with DOT's CLIENT_SECRET_HASHER even when it is a slow password "
+        "hasher (PBKDF2), silencing check W090; hand-set secrets are then accepted.",
+    )
 
     @property
     def user_settings(self) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class ClientProfileForm(forms.ModelForm):
         model = ClientProfile
         fields = (
             "access_token_format",
+            "store_access_tokens",
             "audiences",
             "access_token_lifetime",
             "id_token_lifetime",

@@ -93,6 +93,15 @@ class ClientProfile(models.Model):
     access_token_format = models.CharField(
         _("access token format"), max_length=8, choices=TokenFormat.choices, default=TokenFormat.JWT
     )
+    store_access_tokens = models.BooleanField(
+        _("store access tokens"),
+        default=True,
+        help_text=_(
+            "Off: client_credentials JWT access tokens are not stored (no AccessToken row, no "
+            "database write per token). Introspection checks the JWT itself, revocation records "
+            "its jti, and the admin lists no tokens of this client."
+        ),
+    )
     audiences = models.JSONField(
         _("audiences"),
         default=list,

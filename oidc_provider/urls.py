@@ -1,4 +1,4 @@
-"""DOT's URLs with our authorization, logout, JWKS, discovery and introspection views in place of DOT's.
+"""DOT's URLs with our authorization, token, logout, JWKS, discovery and introspection views instead of DOT's.
 
 Mount instead of DOT's: ``path("o/", include("oidc_provider.urls"))``. The namespace
 stays ``oauth2_provider`` so DOT's views and reverse() calls keep working.
@@ -23,9 +23,9 @@ _ours = [
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks-info"),
+    path("token/", views.TokenView.as_view(), name="token"),
     path("introspect/", views.IntrospectView.as_view(), name="introspect"),
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("token/", views.TokenView.as_view(), name="token"),
     path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
     # DOT's dynamic client registration (DCR_ENABLED) plus back-channel logout metadata.
     path("register/", registration.RegistrationView.as_view(), name="dcr-register"),

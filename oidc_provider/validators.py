@@ -12,7 +12,18 @@ from oauth2_provider.models import get_id_token_model, redirect_to_uri_allowed
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, events, grants, id_tokens, jose, metadata
+from . import (
+    authn,
+    client_auth,
+    client_secrets,
+    events,
+    grants,
+    id_tokens,
+    jose,
+    metadata,
+    profiles,
+    stateless,
+)
 from .claims import (
     claims_for_scopes,
     requested_claims,
@@ -60,12 +71,26 @@ class OIDCValidator(OAuth2Validator):
         if context.access_token_exp is not None:
             expires = datetime.fromtimestamp(context.access_token_exp, tz=UTC)
         context.access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        stateless.record_issued(context.access_token)
         return context.access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         row = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
         issuance(request).token_family = row.token_family
         return row
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # A client that does not store access tokens: no row, no transaction, no write.
+        if "scope" in token and stateless.applies(request):
+            request.user = None
+            self._check_and_set_request_resource(request)  # RFC 8707 checks, as DOT's save does
+            stateless.unsaved_row(token, request)
+            return
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        stateless.revoke(token, request.client)  # RFC 7009: a JWT without a row
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         # OIDC Core §11: with the setting on, only offline_access earns a refresh token.
@@ -166,6 +191,23 @@ class OIDCValidator(OAuth2Validator):
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         return client_auth.authenticate(request, self)
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        # The row from this process's copy (profiles): one query less per client authentication.
+        # DOT's own checks (client_id, is_usable) still run on it.
+        if not request.client:
+            request.client = profiles.cached_application(client_id)
+            if request.client is not None:
+                return super()._load_application(client_id, request)
+            if isinstance(client_id, str) and "://" not in client_id and not profiles.may_exist(client_id):
+                return None  # unknown: no query either (a URL may be a CIMD client DOT fetches)
+        application = super()._load_application(client_id, request)
+        if application is not None:
+            profiles.remember_application(application)
+        return application
+
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        return client_secrets.check_secret(provided_secret, stored_secret)
 
     def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
         # A client registered for a JWT method never authenticates by its client_id alone.

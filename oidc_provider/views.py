@@ -1,7 +1,8 @@
-"""JWKS, discovery metadata and introspection, as DOT views with our keys and claims."""
+"""JWKS, discovery metadata, token endpoint and introspection, as DOT views with our keys and claims."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -13,6 +14,7 @@ from django.shortcuts import resolve_url
 from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import (
@@ -22,8 +24,9 @@ from oauth2_provider.exceptions import (
     InvalidOIDCClientError,
     OAuthToolkitError,
 )
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauth2_provider.views import (
     ConnectDiscoveryInfoView,
@@ -35,7 +38,7 @@ from oauth2_provider.views import TokenView as DOTTokenView
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
 
-from . import authn, client_auth, id_tokens, introspection, jose, metadata, sessions
+from . import authn, client_auth, id_tokens, introspection, jose, metadata, sessions, stateless
 from .conf import oidc_settings
 from .keys import keyring
 from .validation import ACCESS_TOKEN, decode_local
@@ -131,6 +134,49 @@ class ServerMetadataView(OAuthServerMetadataView):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
+class TokenView(DOTTokenView):
+    """DOT's token endpoint, told the issued token by the validator instead of reading it back.
+
+    DOT looks the AccessToken row up by checksum after every issued token, for its
+    ``app_authorized`` signal: one query per token, and a 500 for a stateless token, which has
+    no row. The validator records the row it built (saved or not) and the signal gets that.
+    A device_code grant without device_code is invalid_request (RFC 8628 §3.4), where DOT
+    reads the missing parameter and fails with a 500.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and not request.POST.get("device_code"):
+            error = errors.InvalidRequestError(description="device_code is missing.")
+            response = HttpResponse(error.json, status=error.status_code, content_type="application/json")
+            response["Cache-Control"] = "no-store"
+            return response
+        return super().post(request, *args, **kwargs)
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        with stateless.collecting_issued_tokens() as issued:
+            _, headers, body, status = self.create_token_response(request)
+        access_token = json.loads(body).get("access_token") if status == 200 else None
+        if access_token is not None:
+            row = self._issued_row(issued, access_token)
+            app_authorized.send(sender=self, request=request, token=row)
+        response = HttpResponse(content=body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+    @staticmethod
+    def _issued_row(issued: list[Any], access_token: str) -> Any:
+        checksum = hashlib.sha256(access_token.encode()).hexdigest()
+        for row in issued:
+            if row.token_checksum == checksum or (row.pk is None and row.token == access_token):
+                return row
+        # DOT answered with a token built elsewhere (the refresh grace period's previous one).
+        return get_access_token_model().objects.get(token_checksum=checksum)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
 class IntrospectView(IntrospectTokenView):
     """DOT's RFC 7662 introspection plus the JWT's own iss, sub, aud, iat, jti (§2.2).
 
@@ -157,7 +203,8 @@ class IntrospectView(IntrospectTokenView):
         response = IntrospectTokenView.get_token_response(token_value)
         data = json.loads(response.content)
         if not data.get("active"):
-            return response
+            found = stateless.introspect(token_value) if response.status_code == 200 else None
+            return JsonResponse(found) if found else response
         data["token_type"] = "Bearer"
         try:
             jose.parse(token_value)
@@ -172,21 +219,6 @@ class IntrospectView(IntrospectTokenView):
             if name in claims:
                 data[name] = claims[name]
         return JsonResponse(data)
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(login_not_required, name="dispatch")
-class TokenView(DOTTokenView):
-    """DOT's token endpoint; a device_code grant without device_code is invalid_request (RFC 8628
-    §3.4), where DOT reads the missing parameter and fails with a 500."""
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and not request.POST.get("device_code"):
-            error = errors.InvalidRequestError(description="device_code is missing.")
-            response = HttpResponse(error.json, status=error.status_code, content_type="application/json")
-            response["Cache-Control"] = "no-store"
-            return response
-        return super().post(request, *args, **kwargs)
 
 
 def issuer_metadata(request: HttpRequest, issuer_path: str) -> HttpResponse:

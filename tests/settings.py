@@ -47,7 +47,12 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "static/"
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only
+# MD5 for user passwords: fast tests only (the benchmark runs Django's default hashers).
+# Client secrets: the app's documented setting (README), listed after the password hasher.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "oidc_provider.client_secrets.ClientSecretHasher",
+]
 
 
 def _database():
@@ -92,6 +97,7 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_GENERATOR": "oidc_provider.tokens.generate_access_token",
     "REFRESH_TOKEN_GENERATOR": "oidc_provider.tokens.generate_refresh_token",
     "APPLICATION_ADMIN_CLASS": "oidc_provider.admin.ApplicationAdmin",
+    "CLIENT_SECRET_HASHER": "oidc_client_secret_sha256",
     "PKCE_REQUIRED": True,
     "SCOPES": {
         "openid": "OpenID",
@@ -128,7 +134,7 @@ REST_FRAMEWORK = {
 DEMO_RP = {
     "ISSUER": ISSUER,
     "CLIENT_ID": "demo-confidential",
-    "CLIENT_SECRET": "demo-confidential-secret",
+    "CLIENT_SECRET": "demo-confidential-Zq8Rt3Wm6Yp1Kd4Hs7Vn2Bx5",
     "REDIRECT_URI": "https://testserver/rp/callback",
     "POST_LOGOUT_REDIRECT_URI": "https://testserver/rp/",
     "SCOPE": "openid profile email read",
@@ -140,7 +146,7 @@ DEMO_RPS = {
         **DEMO_RP,
         "NAME": "Second demo relying party",
         "CLIENT_ID": "demo-rp2",
-        "CLIENT_SECRET": "demo-rp2-secret",
+        "CLIENT_SECRET": "demo-rp2-Pw4Nc7Hx2Qm9Ls5Tf8Kb3Jv6Gd",
         "REDIRECT_URI": "https://testserver/rp2/callback",
         "POST_LOGOUT_REDIRECT_URI": "https://testserver/rp2/",
     },

@@ -181,7 +181,7 @@ def test_sign_in_rotate_keys_inspect_and_sign_out(browser, site):
     token = requests.post(
         f"{site}/o/token/",
         data={"grant_type": "client_credentials", "scope": "read"},
-        auth=("demo-service", "demo-service-secret"),
+        auth=("demo-service", "demo-service-Jc5Fg8Lq2Tw7Np3Xr6Mh9Db4Kz"),
         timeout=10,
     ).json()["access_token"]
     admin.goto(f"{site}/admin/oidc_provider/signingkey/")

@@ -255,6 +255,29 @@ def test_oidc_site_without_an_openid_scope_is_an_error(dot, settings):
     assert "oidc_provider.E008" in ids(run_checks())
 
 
+# -- client-secret hasher -----------------------------------------------------------------
+
+SECRET_HASHER = "oidc_provider.client_secrets.ClientSecretHasher"
+MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+def test_client_secret_hasher_first_in_password_hashers_is_e090(settings):
+    settings.PASSWORD_HASHERS = [SECRET_HASHER, MD5]
+    assert "oidc_provider.E090" in ids(run_checks())
+
+
+def test_client_secret_hasher_missing_from_password_hashers_is_e091(settings):
+    settings.PASSWORD_HASHERS = [MD5]
+    assert "oidc_provider.E091" in ids(run_checks())
+
+
+def test_password_hasher_for_client_secrets_is_w090_unless_kept(dot, oidc):
+    dot(CLIENT_SECRET_HASHER="default")
+    assert "oidc_provider.W090" in ids(run_checks())
+    oidc(KEEP_PASSWORD_HASHER_FOR_CLIENT_SECRETS=True)
+    assert "oidc_provider.W090" not in ids(run_checks())
+
+
 @pytest.mark.django_db
 def test_a_key_encryption_keys_cannot_open_is_a_database_check_error_with_kid_and_hint(settings):
     from cryptography.fernet import Fernet

@@ -34,7 +34,7 @@ def test_demo_clients_work_after_setup(client):
     response = client.post(
         "/o/token/",
         {"grant_type": "client_credentials", "scope": "read"},
-        HTTP_AUTHORIZATION=basic_auth("demo-service", "demo-service-secret"),
+        HTTP_AUTHORIZATION=basic_auth("demo-service", "demo-service-Jc5Fg8Lq2Tw7Np3Xr6Mh9Db4Kz"),
     )
     assert response.status_code == 200, response.content
     token = response.json()["access_token"]

@@ -13,10 +13,10 @@ from oidc_provider.profiles import profile_for
 
 DEMO_USER = ("demo", "demo-password-123")
 ADMIN_USER = ("admin", "admin-password-123")
-CONFIDENTIAL = ("demo-confidential", "demo-confidential-secret")
-SECOND = ("demo-rp2", "demo-rp2-secret")
+CONFIDENTIAL = ("demo-confidential", "demo-confidential-Zq8Rt3Wm6Yp1Kd4Hs7Vn2Bx5")
+SECOND = ("demo-rp2", "demo-rp2-Pw4Nc7Hx2Qm9Ls5Tf8Kb3Jv6Gd")
 PUBLIC = "demo-public"
-SERVICE = ("demo-service", "demo-service-secret")
+SERVICE = ("demo-service", "demo-service-Jc5Fg8Lq2Tw7Np3Xr6Mh9Db4Kz")
 DEFAULT_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
 
 
