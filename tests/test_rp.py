@@ -10,7 +10,17 @@ from django.test import Client
 from requests.structures import CaseInsensitiveDict
 
 from example_project.rp import client as rp_client
-from example_project.rp.views import PENDING_KEY
+from example_project.rp import session as rp_session
+from example_project.rp.views import PENDING_KEY, SESSION_KEY
+
+
+def rp_state(client):
+    """What the RP keeps for this browser (its own session, not the provider's)."""
+    cookie = client.cookies.get(rp_session.COOKIE_NAME)
+    store = rp_session.load(
+        type("R", (), {"COOKIES": {rp_session.COOKIE_NAME: cookie.value if cookie else None}})
+    )
+    return dict(store.items())
 
 
 class TestClientAdapter(requests.adapters.BaseAdapter):
@@ -99,6 +109,7 @@ def test_full_flow_verifies_tokens_and_calls_the_api(client, transport, demo):
         "POST /o/token/",
         "GET /o/.well-known/jwks.json",
         "GET /api/me",
+        "GET /o/userinfo/",
     ]
     page = client.get("/rp/")
     checks = {c["name"]: c["ok"] for c in page.context["id_token"]["checks"]}
@@ -112,6 +123,11 @@ def test_full_flow_verifies_tokens_and_calls_the_api(client, transport, demo):
     }
     assert page.context["api"]["status"] == 200
     assert page.context["api"]["body"]["username"] == "demo"
+    # Userinfo: the claims of the scopes the user allowed (openid profile email), on the page.
+    claims = dict(page.context["userinfo"]["rows"])
+    assert claims["preferred_username"] == "demo" and "email" in claims and "sub" in claims
+    assert "phone_number" not in claims and "address" not in claims  # scopes not requested
+    assert 'id="userinfo"' in page.content.decode()
     assert '"typ": "at+jwt"' in page.context["access_token"]["header"]
 
 
@@ -131,7 +147,7 @@ def test_callback_without_a_pending_sign_in_is_rejected(client, transport, demo)
 
 def test_state_is_single_use(client, transport, demo):
     client.get("/rp/login")
-    state = client.session[PENDING_KEY]["state"]
+    state = rp_state(client)[PENDING_KEY]["state"]
     client.get("/rp/callback", {"error": "access_denied", "state": state})
     replay = client.get("/rp/callback", {"code": "c", "state": state})
     assert replay.status_code == 400
@@ -140,7 +156,7 @@ def test_state_is_single_use(client, transport, demo):
 
 def test_id_token_with_wrong_nonce_fails_the_nonce_check(transport, demo, client):
     _sign_in(client)
-    data = client.session["demo_rp"]
+    data = rp_state(client)[SESSION_KEY]
     metadata = rp_client.discover()
     checks = rp_client.verify_token(
         data["id_token"],
@@ -157,7 +173,7 @@ def test_id_token_with_wrong_nonce_fails_the_nonce_check(transport, demo, client
 def test_sign_out_goes_to_the_providers_end_session_endpoint(client, transport, demo, settings):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RP_INITIATED_LOGOUT_ENABLED": True}
     _sign_in(client)
-    id_token = client.session["demo_rp"]["id_token"]
+    id_token = rp_state(client)[SESSION_KEY]["id_token"]
     response = client.post("/rp/logout")
     assert response.status_code == 302
     target = urlsplit(response["Location"])
@@ -165,7 +181,7 @@ def test_sign_out_goes_to_the_providers_end_session_endpoint(client, transport, 
     query = parse_qs(target.query)
     assert query["id_token_hint"] == [id_token]
     assert query["post_logout_redirect_uri"] == ["https://testserver/rp/"]
-    assert "demo_rp" not in client.session
+    assert SESSION_KEY not in rp_state(client)
     # The provider accepts the hint and, once confirmed, returns to the RP signed out.
     confirm = client.get(f"{target.path}?{target.query}", secure=True)
     assert confirm.status_code == 200
@@ -181,3 +197,25 @@ def test_rp_home_offers_sign_in_without_external_assets(client):
     assert 'href="/rp/login"' in body
     assert "http://" not in body and "https://" not in body
     assert "Not signed in" in body
+
+
+def test_admin_login_keeps_the_rps_sign_in(client, transport, demo):
+    from django.contrib.auth import get_user_model
+
+    _sign_in(client)
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.com", "boss-password-123")
+    # Signing in to the admin as another user flushes Django's session (django.contrib.auth.login).
+    admin = client.post("/admin/login/?next=/admin/", {"username": "boss", "password": "boss-password-123"})
+    assert admin.status_code == 302 and admin["Location"] == "/admin/"
+    assert client.session["_auth_user_id"] == str(boss.pk)
+    page = client.get("/rp/")
+    assert page.context["signed_in"] is True
+    assert page.context["api"]["status"] == 200
+
+
+def test_rp_cookie_is_its_own(client, transport, demo):
+    response = _sign_in(client)
+    cookie = response.cookies[rp_session.COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie.value != client.cookies["sessionid"].value
+    assert SESSION_KEY not in client.session and PENDING_KEY not in client.session

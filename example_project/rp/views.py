@@ -1,7 +1,7 @@
 """Relying-party pages: sign in with the provider (code + PKCE), show the tokens, call the API.
 
-The RP keeps its data under one session key. It shares the cookie with the provider
-because both run in one demo project; a real RP has its own site and session.
+The RP keeps its data in its own session (``session.py``: a cookie of its own), so signing in
+to the provider or the admin of the same demo project never wipes it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import client
+from .session import uses_rp_session
 
 SESSION_KEY = "demo_rp"
 PENDING_KEY = "demo_rp_pending"
@@ -37,10 +38,24 @@ def _token_view(token: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _claims(userinfo: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Userinfo as rows for the page: the claims the user allowed, or the error."""
+    if not userinfo:
+        return None
+    body = userinfo["body"]
+    rows = (
+        sorted((k, v if isinstance(v, str) else json.dumps(v)) for k, v in body.items())
+        if isinstance(body, dict)
+        else []
+    )
+    return {**userinfo, "rows": rows, "ok": userinfo["status"] == 200 and isinstance(body, dict)}
+
+
 @never_cache
 @require_GET
+@uses_rp_session
 def home(request: HttpRequest) -> HttpResponse:
-    data = request.session.get(SESSION_KEY)
+    data = request.rp_session.get(SESSION_KEY)
     context: dict[str, Any] = {"signed_in": bool(data)}
     if data:
         context.update(
@@ -48,11 +63,13 @@ def home(request: HttpRequest) -> HttpResponse:
             access_token=_token_view(data["access_token"], data["at_checks"]),
             api=data["api"],
             api_body=_pretty(data["api"]["body"]),
+            userinfo=_claims(data.get("userinfo")),
         )
     return render(request, "rp/home.html", context)
 
 
 @require_GET
+@uses_rp_session
 def login(request: HttpRequest) -> HttpResponse:
     """Start the authorization code flow with PKCE S256, state and nonce (OIDC Core §3.1.2.1)."""
     try:
@@ -61,7 +78,7 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "rp/error.html", {"error": str(exc)}, status=502)
     verifier, challenge = client.new_pkce()
     pending = {"state": secrets.token_urlsafe(24), "nonce": secrets.token_urlsafe(24), "verifier": verifier}
-    request.session[PENDING_KEY] = pending
+    request.rp_session[PENDING_KEY] = pending
     conf = client.conf()
     query = urlencode(
         {
@@ -80,9 +97,10 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@uses_rp_session
 def callback(request: HttpRequest) -> HttpResponse:
     """Check state, exchange the code, verify the ID token, call the API (OIDC Core §3.1.2.5-3.1.3.7)."""
-    pending = request.session.pop(PENDING_KEY, None)
+    pending = request.rp_session.pop(PENDING_KEY, None)
     state = request.GET.get("state", "")
     # RFC 6749 §10.12: a response whose state this browser did not start is a CSRF attempt.
     if not pending or not secrets.compare_digest(state.encode(), pending["state"].encode()):
@@ -116,29 +134,32 @@ def callback(request: HttpRequest) -> HttpResponse:
         return render(request, "rp/error.html", {"error": f"ID token rejected ({failed})."}, status=400)
     # The RP treats the access token as opaque; it is decoded here only to show what the API sees.
     at_checks = client.verify_token(access_token, jwks, issuer=metadata["issuer"], audience=None)
-    request.session[SESSION_KEY] = {
+    request.rp_session[SESSION_KEY] = {
         "id_token": id_token,
         "access_token": access_token,
         "id_checks": id_checks,
         "at_checks": at_checks,
         "api": client.call_api(access_token),
+        "userinfo": client.fetch_userinfo(metadata, access_token),
     }
     return redirect("rp:home")
 
 
 @require_POST
+@uses_rp_session
 def call_api_again(request: HttpRequest) -> HttpResponse:
-    data = request.session.get(SESSION_KEY)
+    data = request.rp_session.get(SESSION_KEY)
     if data:
         data["api"] = client.call_api(data["access_token"])
-        request.session[SESSION_KEY] = data
+        request.rp_session[SESSION_KEY] = data
     return redirect("rp:home")
 
 
 @require_POST
+@uses_rp_session
 def logout(request: HttpRequest) -> HttpResponse:
     """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2) with id_token_hint."""
-    data = request.session.pop(SESSION_KEY, None)
+    data = request.rp_session.pop(SESSION_KEY, None)
     if not data:
         return redirect("rp:home")
     try:
