@@ -43,7 +43,7 @@ class AssertionReplay(ClientAuthError):
     """The assertion's jti was already used (RFC 7523 §3 item 7)."""
 
 
-def signing_algorithms() -> list[str]:
+def assertion_algorithms() -> list[str]:
     """token_endpoint_auth_signing_alg_values_supported (RFC 8414 §2); never "none"."""
     return PRIVATE_KEY_ALGORITHMS + SECRET_ALGORITHMS
 

@@ -28,6 +28,7 @@ from jwcrypto import jwk
 from . import encryption, events, versions
 from .conf import oidc_settings
 from .jose import ALGORITHMS
+from .jwk import import_jwk
 from .models import ClientProfile, SigningKey
 
 PUBLISHED_STATES = (SigningKey.State.NEXT, SigningKey.State.ACTIVE, SigningKey.State.RETIRED)
@@ -302,7 +303,7 @@ class LoadedKey:
         self.alg = row.algorithm
         self.state = row.state
         self.public_jwk = row.public_jwk
-        self.public_key = jwk.JWK(**row.public_jwk).get_op_key("verify")
+        self.public_key = import_jwk(row.public_jwk, cached=False).key
         self._encrypted = row.private_key_encrypted
         self._private = None
 
@@ -370,6 +371,11 @@ def keyring() -> KeyRing:
         if ring is None or ring.version != version or time.time() >= ring.valid_until:
             ring = _ring = _load(version)
         return ring
+
+
+def signing_algorithms() -> list[str]:
+    """ID-token algorithms this site signs with now: its active keys', plus HS256 (client secret)."""
+    return [*sorted(keyring().active), "HS256"]
 
 
 def invalidate() -> None:

@@ -33,7 +33,7 @@ from oauth2_provider.views import (
 )
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, id_tokens, introspection, jose
+from . import authn, client_auth, id_tokens, introspection, jose, keys
 from .claims import SUPPORTED_CLAIMS
 from .conf import oidc_settings
 from .keys import keyring
@@ -65,11 +65,6 @@ class JWKSView(View):
         return _cors(response)
 
 
-def signing_algorithms() -> list[str]:
-    """Algorithms of the keys that sign now, plus HS256 for clients that ask for it."""
-    return [*sorted(keyring().active), "HS256"]
-
-
 def auth_methods() -> list[str]:
     """DOT's secret methods plus private_key_jwt and client_secret_jwt (RFC 7523)."""
     return client_auth.auth_methods(list(oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED))
@@ -94,9 +89,9 @@ class DiscoveryView(ConnectDiscoveryInfoView):
             response,
             {
                 "issuer": oidc_settings.ISSUER,
-                "id_token_signing_alg_values_supported": signing_algorithms(),
+                "id_token_signing_alg_values_supported": keys.signing_algorithms(),
                 "token_endpoint_auth_methods_supported": auth_methods(),
-                "token_endpoint_auth_signing_alg_values_supported": client_auth.signing_algorithms(),
+                "token_endpoint_auth_signing_alg_values_supported": client_auth.assertion_algorithms(),
                 "claims_supported": sorted({*SUPPORTED_CLAIMS, *ID_TOKEN_CLAIMS}),
                 "claims_parameter_supported": True,
                 "prompt_values_supported": ["none", "login", "consent"],
@@ -123,7 +118,7 @@ class ServerMetadataView(OAuthServerMetadataView):
             if endpoint == "token" or f"{endpoint}_endpoint" in listed:
                 update[f"{endpoint}_endpoint_auth_methods_supported"] = auth_methods()
                 update[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] = (
-                    client_auth.signing_algorithms()
+                    client_auth.assertion_algorithms()
                 )
         return _rewrite(response, update)
 

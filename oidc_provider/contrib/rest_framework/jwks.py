@@ -20,18 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from jwcrypto import jwk
 
 from oidc_provider import events, shared_cache
-from oidc_provider.jose import ALGORITHMS, ASYMMETRIC
+from oidc_provider.jwk import InvalidJWK, import_jwk
 
 from .conf import resource_settings
 
 logger = logging.getLogger("oidc_provider.resource_server")
 
 MAX_DOCUMENT_SIZE = 512 * 1024
-# RFC 7518 §6: members that only private keys have; a published JWK must not carry them.
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 class FetchError(Exception):
@@ -75,25 +72,16 @@ def parse_jwks(document: Any) -> dict[str, tuple[Any, str]]:
     keys: dict[str, tuple[Any, str]] = {}
     members = document.get("keys") if isinstance(document, dict) else None
     for member in members if isinstance(members, list) else []:
-        if not isinstance(member, dict):
+        kid = member.get("kid") if isinstance(member, dict) else None
+        if not isinstance(kid, str) or not kid:
             continue
-        kid, alg = member.get("kid"), member.get("alg")
-        # The JWK must name its alg: guessing it from the key type is how confusion starts.
-        if not isinstance(kid, str) or not kid or alg not in ASYMMETRIC:
-            continue
-        if member.get("use", "sig") != "sig":
-            continue
-        key_ops = member.get("key_ops")
-        if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
-            continue
-        public = {k: v for k, v in member.items() if k not in PRIVATE_MEMBERS and k != "key_ops"}
         try:
-            key = jwk.JWK(**public).get_op_key("verify")
-        except Exception:  # jwcrypto raises many types for malformed keys
-            logger.warning("Ignoring malformed JWK %r from the issuer's JWKS.", kid)
+            # The JWK must name its alg: guessing it from the key type is how confusion starts.
+            imported = import_jwk(member, require_alg=True)
+        except InvalidJWK as exc:
+            logger.info("Skipping JWK %r of the issuer's JWKS: %s", kid, exc)
             continue
-        if ALGORITHMS[alg].key_matches(key):
-            keys[kid] = (key, alg)
+        keys[kid] = (imported.key, imported.alg)
     return keys
 
 
