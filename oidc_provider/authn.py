@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 
 from .context import issuance
@@ -59,18 +58,6 @@ def parse_max_age(value: str | None) -> int | None:
 def is_stale(auth_time: int | None, max_age: int) -> bool:
     """True when the last authentication is older than ``max_age`` seconds."""
     return auth_time is None or time.time() - auth_time > max_age
-
-
-def has_consent(user: Any, application: Any, scopes: list[str], approval_prompt: str) -> bool:
-    """Whether DOT would approve without showing its consent form (skip or "auto" prompt)."""
-    if application.skip_authorization:
-        return True
-    if approval_prompt != "auto":
-        return False
-    tokens = get_access_token_model().objects.filter(
-        user=user, application=application, expires__gt=timezone.now()
-    )
-    return any(token.allow_scopes(scopes) for token in tokens)
 
 
 # -- persistence: grant -> tokens -> refresh token family --------------------------------

@@ -238,3 +238,20 @@ def _authenticate_assertion(request: Any, load_application: Any, *, other_creden
     request.client = client
     request.client_id = client_id
     return True
+
+
+def authenticate(request: Any, validator: Any) -> bool:
+    """``authenticate_client``: an assertion, or DOT's secret methods (``validator``'s) as registered."""
+    if presents_assertion(request):
+        other = bool(validator._extract_basic_auth(request) or getattr(request, "client_secret", None))
+        return authenticate_assertion(request, validator._load_application, other_credentials=other)
+    for method, check in (
+        ("client_secret_basic", validator._authenticate_basic_auth),
+        ("client_secret_post", validator._authenticate_request_body),
+    ):
+        if check(request):
+            check_secret_method(request.client, method, request)
+            return True
+    if request.client is not None and requires_assertion(request.client):
+        check_secret_method(request.client, "", request)
+    return False

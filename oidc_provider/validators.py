@@ -1,15 +1,11 @@
-"""The DOT validator subclass: thin overrides that delegate to keys, tokens, claims and client_auth."""
+"""The DOT validator subclass: thin overrides delegating to tokens, id_tokens, grants, authn, client_auth."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-from django.db import router, transaction
 from django.utils import timezone
-from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -17,14 +13,11 @@ from . import authn, client_auth, events, grants, id_tokens, jose
 from .claims import (
     SUPPORTED_CLAIMS,
     claims_for_scopes,
-    parse_claims_request,
     requested_claims,
-    requested_value,
 )
 from .conf import oidc_settings
 from .context import issuance
 from .profiles import profile_for
-from .tokens import authentication_time, sign
 from .validation import ACCESS_TOKEN, decode_local
 
 
@@ -146,23 +139,7 @@ class OIDCValidator(OAuth2Validator):
         return True
 
     def validate_user_match(self, id_token_hint, scopes, claims, request) -> bool:
-        """OIDC Core §3.1.2.1/§5.5.1: the hint and a requested sub must name the session user."""
-        try:
-            parse_claims_request(claims)
-        except ValueError as exc:
-            raise errors.InvalidRequestError(
-                description=f"Malformed claims parameter: {exc}.", request=request
-            ) from None
-        subjects = [requested_value(claims, "id_token", "sub")]
-        if id_token_hint:
-            try:
-                subjects.append(id_tokens.hint_subject(id_token_hint, request.client_id))
-            except jose.InvalidToken:
-                raise errors.InvalidRequestError(
-                    description=id_tokens.HINT_INVALID, request=request
-                ) from None
-        user = getattr(request, "user", None)  # None while validating, set when responding
-        return user is None or all(s is None or str(s) == str(user.pk) for s in subjects)
+        return id_tokens.user_matches(id_token_hint, claims, request)
 
     # -- client authentication (RFC 6749 §2.3, RFC 7523 §3) ---------------------------------
 
@@ -172,21 +149,7 @@ class OIDCValidator(OAuth2Validator):
         return super().client_authentication_required(request, *args, **kwargs)
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        if client_auth.presents_assertion(request):
-            other = bool(self._extract_basic_auth(request) or getattr(request, "client_secret", None))
-            return client_auth.authenticate_assertion(
-                request, self._load_application, other_credentials=other
-            )
-        for method, authenticate in (
-            ("client_secret_basic", self._authenticate_basic_auth),
-            ("client_secret_post", self._authenticate_request_body),
-        ):
-            if authenticate(request):
-                client_auth.check_secret_method(request.client, method, request)
-                return True
-        if request.client is not None and client_auth.requires_assertion(request.client):
-            client_auth.check_secret_method(request.client, "", request)
-        return False
+        return client_auth.authenticate(request, self)
 
     def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
         # A client registered for a JWT method never authenticates by its client_id alone.
@@ -214,60 +177,8 @@ class OIDCValidator(OAuth2Validator):
         wanted = requested_claims(requested, "userinfo")
         return claims_for_scopes(request.user, request.scopes, wanted)
 
-    def _id_token_claims(self, request: Any) -> dict[str, Any]:
-        # OIDC Core §5.4: when an access token is issued, scope claims go to userinfo;
-        # §5.5: claims.id_token asks for individual claims in the ID token anyway.
-        wanted = requested_claims(request.claims, "id_token")
-        if (
-            request.response_type
-            and "token" not in request.response_type.split()
-            and ("code" not in request.response_type.split())
-        ):
-            return claims_for_scopes(request.user, request.scopes, wanted)
-        return claims_for_scopes(request.user, (), wanted)
-
     def finalize_id_token(self, id_token: dict, token: dict, token_handler: Any, request: Any) -> str:
-        profile = profile_for(request.client)
-        alg = profile.id_token_algorithm
-        lifetime = profile.id_token_lifetime or oidc_settings.ID_TOKEN_LIFETIME
-        id_token.update(self._id_token_claims(request))
-        id_token["iss"] = oidc_settings.ISSUER
-        id_token["exp"] = id_token["iat"] + lifetime
-        id_token["jti"] = str(uuid.uuid4())  # DOT's IDToken.jti is a UUIDField
-        auth_time = authentication_time(request)
-        if auth_time is not None:
-            id_token["auth_time"] = auth_time
-        # Only an authorization request carries a nonce: a token request's "nonce" is the
-        # client's own input, and a refreshed ID token must not repeat it (OIDC Core §12.2).
-        if request.nonce and "nonce" not in id_token and request.grant_type is None:
-            id_token["nonce"] = request.nonce
-        # oauthlib always hashes with SHA-256; OIDC Core §3.1.3.6 wants the alg's hash.
-        if "access_token" in token:
-            id_token["at_hash"] = jose.token_hash(alg, token["access_token"])
-        if "code" in token:
-            id_token["c_hash"] = jose.token_hash(alg, token["code"])
-        if isinstance(id_token.get("aud"), list) and len(id_token["aud"]) > 1:
-            id_token["azp"] = request.client.client_id
-        if alg in jose.HMAC:
-            serialized = self._sign_with_secret(id_token, alg, request)
-        else:
-            serialized = sign(id_token, alg, "JWT", request.grant_type)
-        expires = datetime.fromtimestamp(id_token["exp"], tz=UTC)
-        IDToken = get_id_token_model()
-        with transaction.atomic(using=router.db_for_write(IDToken)):
-            row = self._save_id_token(id_token["jti"], request, expires)
-        request.access_token = row
-        request.id_token = row
-        return serialized
-
-    def _sign_with_secret(self, claims: dict, alg: str, request: Any) -> str:
-        try:
-            secret = request.client.jwk_key  # DOT refuses empty or hashed secrets here
-        except ImproperlyConfigured as exc:
-            raise errors.UnauthorizedClientError(description=str(exc), request=request) from None
-        token = jose.sign(claims, jose.b64decode(secret["k"]), alg, typ="JWT")
-        events.token_issued("ID token", request.client.client_id, request.grant_type, None, claims.get("jti"))
-        return token
+        return id_tokens.finalize(id_token, token, request, self._save_id_token)
 
     def _load_id_token(self, token: str):
         """Find the IDToken row of one of our ID tokens after verifying its signature."""

@@ -227,7 +227,7 @@ class AuthorizationView(DOTAuthorizationView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            scopes, credentials = self.validate_authorization_request(request)
+            _, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         application = get_application_model().objects.get(client_id=credentials["client_id"])
@@ -251,14 +251,21 @@ class AuthorizationView(DOTAuthorizationView):
                 )
             if hint_sub is not None and hint_sub != str(request.user.pk):
                 return self._error(errors.LoginRequired, credentials, application)
-            approval = request.GET.get("approval_prompt", oauth2_settings.REQUEST_APPROVAL_PROMPT)
-            if not authn.has_consent(request.user, application, scopes, approval):
-                return self._error(errors.ConsentRequired, credentials, application)
+            # DOT decides whether consent is needed (skip_authorization, approval_prompt=auto);
+            # where it would show its form, render_to_response answers consent_required.
+            self._silent = (credentials, application)
         self._force_consent = "consent" in prompt
         try:
             return super().get(request, *args, **kwargs)
         except _ShowConsent:
             return self.render_to_response(self.get_context_data(**self.oauth2_data))
+
+    def render_to_response(self, context: dict, **kwargs: Any) -> HttpResponse:
+        silent, self._silent = getattr(self, "_silent", None), None
+        if silent is not None and "form" in context and "error" not in context:
+            # OIDC Core §3.1.2.6: prompt=none never shows the consent form.
+            return self._error(errors.ConsentRequired, *silent)
+        return super().render_to_response(context, **kwargs)
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         if getattr(self, "_force_consent", False):
