@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/", include("oidc_provider.urls")),
+    path("", include("oidc_provider.metadata_urls")),  # RFC 8414 §3.1
     path("api/", include("example_project.demo_api.urls")),
     path("rp/", include("example_project.rp.urls")),
     # RFC 9728: /.well-known/oauth-protected-resource/api describes the demo API, and its

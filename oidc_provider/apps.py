@@ -10,13 +10,14 @@ class OIDCProviderConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        # Register system checks, the key and profile cache receivers and the login-time receiver.
-        from . import authn, checks, keys, profiles  # noqa: F401
+        # Register system checks and the key and profile cache receivers.
+        from . import checks, keys, profiles  # noqa: F401
 
         if not apps.is_installed("oauth2_provider"):
-            return  # reported by check oidc_provider.E001
+            return  # reported by check oidc_provider.E001; DOT's models cannot be imported
         from oauth2_provider.models import get_access_token_model
 
+        from . import authn  # noqa: F401  (the login-time receiver)
         from .revocation import access_token_deleted
 
         post_delete.connect(

@@ -82,6 +82,17 @@ def check_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
                 id="oidc_provider.E006",
             )
         )
+    if _dot_setting("OIDC_ENABLED"):
+        from oauth2_provider.scopes import get_scopes_backend
+
+        if "openid" not in get_scopes_backend().get_all_scopes():
+            errors.append(
+                checks.Error(
+                    "OIDC is enabled but no 'openid' scope is defined: no client can ask for an ID token.",
+                    hint='Add "openid": "OpenID Connect" to OAUTH2_PROVIDER["SCOPES"] (OIDC Core §3.1.2.1).',
+                    id="oidc_provider.E008",
+                )
+            )
     if generate_refresh_token is _dot_setting("ACCESS_TOKEN_GENERATOR"):
         errors.append(
             checks.Error(
@@ -174,6 +185,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="oidc_provider.E023",
                 )
             )
+    errors += _check_default_audience()
     for key in oidc_settings.ENCRYPTION_KEYS:
         try:
             Fernet(key)
@@ -198,6 +210,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return errors
+
+
+def _check_default_audience() -> list[checks.CheckMessage]:
+    """A string would be iterated into single characters, each one an audience."""
+    value = oidc_settings.DEFAULT_AUDIENCE
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, str) and urlsplit(v).scheme and urlsplit(v).netloc for v in value
+    ):
+        return []
+    return [
+        checks.Error(
+            f"OIDC_PROVIDER['DEFAULT_AUDIENCE'] must be a list of absolute URIs, not {value!r}.",
+            hint='e.g. ["https://api.example.com"]; an empty list means [ISSUER].',
+            id="oidc_provider.E029",
+        )
+    ]
 
 
 def _check_cache() -> list[checks.CheckMessage]:
@@ -263,7 +291,7 @@ def check_client_auth(
     app_configs: Any = None, databases: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """Clients whose JWT authentication cannot work (``check --database default``, migrate)."""
-    if not databases:
+    if not databases or not apps.is_installed("oauth2_provider"):
         return []
     from django.db import DatabaseError
 
@@ -319,6 +347,8 @@ def check_client_auth(
 @checks.register(checks.Tags.urls)
 def check_authorization_view(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """OIDC Core §3.1.2: prompt, max_age and id_token_hint are answered by our view only."""
+    if not apps.is_installed("oauth2_provider"):
+        return []  # E001; our views cannot be imported without DOT
     from django.urls import NoReverseMatch, resolve, reverse
 
     from .views import AuthorizationView

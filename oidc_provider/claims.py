@@ -50,6 +50,16 @@ def default_user_claims(user: Any) -> dict[str, Any]:
     return claims
 
 
+default_user_claims.claims_supported = (  # what it can return (discovery claims_supported)
+    "preferred_username",
+    "name",
+    "given_name",
+    "family_name",
+    "email",
+    "email_verified",
+)
+
+
 def claims_for_scopes(user: Any, scopes: Iterable[str], requested: Iterable[str] = ()) -> dict[str, Any]:
     """The user's claims released by ``scopes``, plus individually ``requested`` claims."""
     allowed = {c for scope in scopes for c in SCOPE_CLAIMS.get(scope, ())}

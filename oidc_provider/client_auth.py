@@ -110,21 +110,35 @@ def accepted_audiences(request: Any) -> set[str]:
     return accepted | {a.rstrip("/") for a in accepted}
 
 
-def _secret_key(client: Any, alg: str) -> tuple[bytes, str]:
+def hmac_secret(client: Any, alg: str) -> bytes:
+    """The client secret as the key of an HMAC ``alg``; ValueError with a safe message if it cannot be.
+
+    Used for client_secret_jwt assertions and HS256 ID tokens alike.
+    """
     if not secret_is_recoverable(client):
-        raise ClientAuthError(
-            "client_secret_jwt is not available for this client: its secret is stored hashed "
+        raise ValueError(
+            f"{alg} is not available for this client: its secret is stored hashed "
             "(the site must set hash_client_secret=False and issue a new secret)."
         )
     secret = client.client_secret.encode("utf-8")
     algorithm = jose.ALGORITHMS.get(alg)
     # RFC 7518 §3.2: the HMAC key must be at least as long as the hash output.
     if algorithm is not None and algorithm.hash is not None and len(secret) < algorithm.hash.digest_size:
-        raise ClientAuthError(f"The client secret is too short for {alg}.")
-    return secret, alg
+        raise ValueError(
+            f"The client secret is too short for {alg}: it needs at least "
+            f"{algorithm.hash.digest_size} bytes (RFC 7518 §3.2)."
+        )
+    return secret
 
 
-class _SecretKeys:
+def _secret_key(client: Any, alg: str) -> tuple[bytes, str]:
+    try:
+        return hmac_secret(client, alg), alg
+    except ValueError as exc:
+        raise ClientAuthError(str(exc)) from None
+
+
+class SecretKeys:
     """KeySource of the client secret for client_secret_jwt (any or no kid)."""
 
     def __init__(self, client: Any, alg: str) -> None:
@@ -139,7 +153,7 @@ def _key_source(client: Any, profile: ClientProfile, header_alg: str) -> tuple[A
     if profile.token_endpoint_auth_method == Method.SECRET_JWT:
         if header_alg not in jose.HMAC:
             raise ClientAuthError("client_secret_jwt assertions are signed with HS256, HS384 or HS512.")
-        return _SecretKeys(client, header_alg), SECRET_ALGORITHMS
+        return SecretKeys(client, header_alg), SECRET_ALGORITHMS
     if header_alg not in jose.ASYMMETRIC:
         # An HMAC "signed" with the client's public key must never verify (key confusion).
         raise ClientAuthError("private_key_jwt assertions are signed with the client's private key.")

@@ -8,18 +8,17 @@ signing with unknown kids cannot make us hammer its (or anyone's) server.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-from django.conf import settings
 
 from . import events, shared_cache
 from .conf import oidc_settings
+from .fetch import FetchError, fetch_json, scheme_allowed
 from .jwk import InvalidJWK, import_jwk
 
 MAX_JWKS_BYTES = 64 * 1024
+
+
+KEYS_UNAVAILABLE = "Could not fetch the client's keys."
 
 
 class KeysUnavailable(Exception):
@@ -30,39 +29,18 @@ def _cache_key(uri: str) -> str:
     return "oidc:client-jwks:" + hashlib.sha256(uri.encode()).hexdigest()
 
 
-def uri_allowed(uri: str) -> bool:
-    """https only; plain http only while DEBUG (local development)."""
-    parts = urlsplit(uri)
-    return bool(parts.netloc) and (parts.scheme == "https" or (parts.scheme == "http" and settings.DEBUG))
+uri_allowed = scheme_allowed  # https only; plain http only while DEBUG
 
 
 def _download(uri: str) -> dict[str, Any]:
-    if not uri_allowed(uri):
-        raise KeysUnavailable("The client's jwks_uri is not an https URL.")
-    try:
-        # No redirects: the admin approved this URL, not wherever it points to.
-        with requests.get(
-            uri,
-            timeout=oidc_settings.HTTP_TIMEOUT,
-            stream=True,
-            allow_redirects=False,
-            headers={"Accept": "application/jwk-set+json, application/json"},
-        ) as response:
-            if response.status_code != 200:
-                raise KeysUnavailable(f"The client's jwks_uri answered HTTP {response.status_code}.")
-            body = b""
-            for chunk in response.iter_content(8192):
-                body += chunk
-                if len(body) > MAX_JWKS_BYTES:
-                    raise KeysUnavailable("The client's JWKS is too large.")
-    except requests.RequestException:
-        raise KeysUnavailable("The client's jwks_uri could not be reached.") from None
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise KeysUnavailable("The client's jwks_uri did not return JSON.") from None
+    data = fetch_json(
+        uri,
+        timeout=oidc_settings.HTTP_TIMEOUT,
+        max_bytes=MAX_JWKS_BYTES,
+        accept="application/jwk-set+json, application/json",
+    )
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-        raise KeysUnavailable("The client's jwks_uri did not return a JWKS.")
+        raise FetchError(f"{uri}: not a JWK Set")
     return data
 
 
@@ -81,14 +59,15 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
     if not shared_cache.throttle(key + ":throttle", oidc_settings.CLIENT_JWKS_MIN_REFETCH_INTERVAL):
         if refresh:
             return None
-        raise KeysUnavailable("The client's keys are temporarily unavailable; retry later.")
+        raise KeysUnavailable(KEYS_UNAVAILABLE)
     try:
         data = _download(uri)
-    except KeysUnavailable as exc:
+    except FetchError as exc:
+        # What went wrong is logged; the client only learns that its keys could not be fetched.
         events.jwks_fetch_failed(uri, str(exc))
         if refresh:
             return None
-        raise
+        raise KeysUnavailable(KEYS_UNAVAILABLE) from None
     shared_cache.set(key, data, oidc_settings.CLIENT_JWKS_CACHE_SECONDS)
     return data
 

@@ -48,7 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_ASSERTION_MAX_LIFETIME": 300,
     "CLIENT_JWKS_CACHE_SECONDS": 3600,
     "CLIENT_JWKS_MIN_REFETCH_INTERVAL": 60,
-    "HTTP_TIMEOUT": 5,
+    "HTTP_TIMEOUT": 5,  # seconds: total deadline of each outbound fetch (fetch.py)
+    # Host names outbound fetches may reach although they resolve to loopback/private addresses.
+    "FETCH_ALLOWED_HOSTS": [],
 }
 
 IMPORT_STRINGS = ("ACCESS_TOKEN_CLAIMS_HOOK", "USERINFO_CLAIMS_PROVIDER")

@@ -174,11 +174,17 @@ class ClientProfileForm(forms.ModelForm):
         ):
             self.add_error("client_jwks", "private_key_jwt needs the client's public keys or a JWKS URI.")
         if method == ClientProfile.AuthMethod.SECRET_JWT:
-            self._check_recoverable_secret()
+            self._check_hmac_secret(
+                "token_endpoint_auth_method", "client_secret_jwt", "or use private_key_jwt"
+            )
+        if data.get("id_token_algorithm") == "HS256":
+            self._check_hmac_secret(
+                "id_token_algorithm", "HS256 for ID tokens", "or choose a signing key's algorithm"
+            )
         return data
 
-    def _check_recoverable_secret(self) -> None:
-        """client_secret_jwt signs with the secret itself, which DOT stores hashed by default."""
+    def _check_hmac_secret(self, field: str, purpose: str, alternative: str) -> None:
+        """HMAC keys are the secret itself (DOT hashes it by default), >= 32 bytes (RFC 7518 §3.2)."""
         # As an inline, the formset's foreign-key field cleans to the parent being edited,
         # with the secret and hash_client_secret just submitted (not yet saved).
         application = self.cleaned_data.get("application") or getattr(self.instance, "application", None)
@@ -186,14 +192,13 @@ class ClientProfileForm(forms.ModelForm):
             return
         if not secret_is_recoverable(application):
             self.add_error(
-                "token_endpoint_auth_method",
-                "client_secret_jwt needs the client secret stored unhashed: untick 'Hash client secret' "
-                "and enter a new secret (a hashed secret cannot be recovered), or use private_key_jwt.",
+                field,
+                f"{purpose} needs the client secret stored unhashed: untick 'Hash client secret' "
+                f"and enter a new secret (a hashed secret cannot be recovered), {alternative}.",
             )
-        elif len(application.client_secret) < MIN_HMAC_SECRET_LENGTH:
+        elif len(application.client_secret.encode()) < MIN_HMAC_SECRET_LENGTH:
             self.add_error(
-                "token_endpoint_auth_method",
-                f"client_secret_jwt needs a client secret of at least {MIN_HMAC_SECRET_LENGTH} characters.",
+                field, f"{purpose} needs a client secret of at least {MIN_HMAC_SECRET_LENGTH} bytes."
             )
 
 

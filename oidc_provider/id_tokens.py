@@ -14,13 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from oauth2_provider.models import get_id_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import events, jose
+from . import client_auth, events, jose
 from .claims import claims_for_scopes, parse_claims_request, requested_claims, requested_value
 from .conf import oidc_settings
 from .jose import InvalidToken
@@ -128,10 +128,11 @@ def finalize(id_token: dict, token: dict, request: Any, save_row: Callable[[str,
 
 
 def _sign_with_secret(claims: dict, alg: str, request: Any) -> str:
+    # The profile owns the algorithm: DOT's Application.algorithm / jwk_key are not read.
     try:
-        secret = request.client.jwk_key  # DOT refuses empty or hashed secrets here
-    except ImproperlyConfigured as exc:
+        secret = client_auth.hmac_secret(request.client, alg)
+    except ValueError as exc:
         raise errors.UnauthorizedClientError(description=str(exc), request=request) from None
-    token = jose.sign(claims, jose.b64decode(secret["k"]), alg, typ="JWT")
+    token = jose.sign(claims, secret, alg, typ="JWT")
     events.token_issued("ID token", request.client.client_id, request.grant_type, None, claims.get("jti"))
     return token

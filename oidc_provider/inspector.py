@@ -29,7 +29,7 @@ from .conf import oidc_settings
 from .keys import keyring
 from .models import SigningKey
 from .profiles import profile_for
-from .validation import ACCESS_TOKEN, ID_TOKEN, LocalKeys, Profile, decode
+from .validation import ACCESS_TOKEN, ID_TOKEN, LocalKeys, Profile, audience_list, decode
 
 TIME_CLAIMS = ("iat", "nbf", "exp", "auth_time")
 
@@ -82,15 +82,8 @@ def _expected_audiences(claims: dict[str, Any], is_access: bool) -> list[str]:
         app = Application.objects.filter(client_id=str(claims.get("client_id", ""))).first()
         audiences = list(profile_for(app).audiences) if app is not None else []
         return audiences or oidc_settings.default_audience
-    aud = claims.get("aud")
-    values = (
-        [aud]
-        if isinstance(aud, str)
-        else [v for v in aud if isinstance(v, str)]
-        if isinstance(aud, list)
-        else []
-    )
-    return list(Application.objects.filter(client_id__in=values).values_list("client_id", flat=True))
+    named = audience_list(claims)
+    return list(Application.objects.filter(client_id__in=named).values_list("client_id", flat=True))
 
 
 def _stored(token: str, claims: dict[str, Any], is_access: bool) -> Check:

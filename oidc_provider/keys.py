@@ -373,11 +373,6 @@ def keyring() -> KeyRing:
         return ring
 
 
-def signing_algorithms() -> list[str]:
-    """ID-token algorithms this site signs with now: its active keys', plus HS256 (client secret)."""
-    return [*sorted(keyring().active), "HS256"]
-
-
 def invalidate() -> None:
     """Tell every process that keys changed (after changes that send no signals, like update())."""
     versions.bump(VERSION_NAME)

@@ -25,6 +25,7 @@ _ours = [
     path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks-info"),
     path("introspect/", views.IntrospectView.as_view(), name="introspect"),
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
+    path("token/", views.TokenView.as_view(), name="token"),
     path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
 ]
 _replaced = {p.name for p in _ours}

@@ -282,6 +282,14 @@ def _check_times(claims: dict[str, Any], profile: Profile, leeway: int, current:
             raise InvalidToken("Token was issued too long ago.")
 
 
+def audience_list(claims: dict[str, Any]) -> list[str]:
+    """The ``aud`` claim as a list (RFC 7519 §4.1.3: one string or an array of strings)."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    return [a for a in aud if isinstance(a, str)] if isinstance(aud, list) else []
+
+
 def decode_local(
     token: str | bytes, profile: Profile = ACCESS_TOKEN, **options: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:

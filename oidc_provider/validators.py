@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils import timezone
+from oauth2_provider.models import get_id_token_model, redirect_to_uri_allowed
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import authn, client_auth, events, grants, id_tokens, jose
+from . import authn, client_auth, events, grants, id_tokens, jose, metadata
 from .claims import (
-    SUPPORTED_CLAIMS,
     claims_for_scopes,
     requested_claims,
 )
 from .conf import oidc_settings
 from .context import issuance
 from .profiles import profile_for
-from .validation import ACCESS_TOKEN, decode_local
+from .validation import ACCESS_TOKEN, ID_TOKEN_HINT, audience_list, decode, decode_local
 
 
 def _active(user: Any) -> bool:
@@ -128,6 +130,20 @@ class OIDCValidator(OAuth2Validator):
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs) -> bool:
         return grants.code_grant(code, request).redirect_uri_allowed(redirect_uri)
 
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs) -> bool:
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        client = request.client
+        if client.client_type == client.CLIENT_PUBLIC:
+            return True
+        # RFC 8252 §7.3 lets native apps (public clients) pick any loopback port; DOT applies it
+        # to every client, so a confidential client must match a registered port exactly.
+        port = urlsplit(redirect_uri).port
+        return any(
+            urlsplit(allowed).port == port and redirect_to_uri_allowed(redirect_uri, [allowed])
+            for allowed in client.redirect_uris.split()
+        )
+
     def validate_silent_login(self, request: Any) -> bool:
         # oauthlib's request has no session; views.AuthorizationView answers
         # login_required before validation when nobody is logged in (check E060).
@@ -163,7 +179,7 @@ class OIDCValidator(OAuth2Validator):
         return oidc_settings.ISSUER
 
     def get_discovery_claims(self, request: Any) -> list[str]:
-        return SUPPORTED_CLAIMS
+        return metadata.user_claims()
 
     def get_oidc_claims(self, token, token_handler, request) -> dict[str, Any]:
         return claims_for_scopes(request.user, request.scopes)
@@ -186,9 +202,27 @@ class OIDCValidator(OAuth2Validator):
             unverified = jose.parse(token)
         except jose.InvalidToken:
             return None
-        if unverified.header["alg"] in jose.HMAC:
-            return super()._load_id_token(token)
         try:
-            return id_tokens.load_hint(token)
-        except jose.InvalidToken:
+            if unverified.header["alg"] not in jose.HMAC:
+                return id_tokens.load_hint(token)
+            claims = self._verify_hmac_id_token(token, unverified)
+        except (jose.InvalidToken, errors.OAuth2Error):
             return None
+        return get_id_token_model().objects.filter(jti=claims["jti"]).first()
+
+    def _verify_hmac_id_token(self, token: str, unverified: jose.Unverified) -> dict[str, Any]:
+        """An HS256 ID token verifies with the secret of the client it names (not DOT's jwk_key)."""
+        named = audience_list(unverified.claims())
+        client = self._get_client_by_audience(named) if named else None
+        if client is None:
+            raise jose.InvalidToken("Unknown audience.")
+        alg = unverified.header["alg"]
+        profile = dataclasses.replace(
+            ID_TOKEN_HINT,
+            algorithms=lambda: [alg],
+            required=(*ID_TOKEN_HINT.required, "jti"),
+            require_kid=False,
+        )
+        keys = client_auth.SecretKeys(client, alg)
+        _, claims = decode(token, profile, keys, issuer=oidc_settings.ISSUER, audience=client.client_id)
+        return claims

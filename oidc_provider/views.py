@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import resolve_url
 from django.utils.datastructures import MultiValueDict
@@ -31,13 +31,16 @@ from oauth2_provider.views import (
     OAuthServerMetadataView,
     RPInitiatedLogoutView,
 )
+from oauth2_provider.views import TokenView as DOTTokenView
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
 
-from . import authn, client_auth, id_tokens, introspection, jose, keys
-from .claims import SUPPORTED_CLAIMS
+from . import authn, client_auth, id_tokens, introspection, jose, metadata
 from .conf import oidc_settings
 from .keys import keyring
 from .validation import ACCESS_TOKEN, decode_local
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
@@ -70,10 +73,6 @@ def auth_methods() -> list[str]:
     return client_auth.auth_methods(list(oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED))
 
 
-#: Claims an ID token or userinfo response may carry (OIDC Discovery §3 claims_supported).
-ID_TOKEN_CLAIMS = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "c_hash"]
-
-
 def _rewrite(response: HttpResponse, update: dict[str, Any]) -> JsonResponse:
     data = json.loads(response.content)
     data.update(update)
@@ -89,14 +88,17 @@ class DiscoveryView(ConnectDiscoveryInfoView):
             response,
             {
                 "issuer": oidc_settings.ISSUER,
-                "id_token_signing_alg_values_supported": keys.signing_algorithms(),
+                "id_token_signing_alg_values_supported": metadata.signing_algorithms(),
                 "token_endpoint_auth_methods_supported": auth_methods(),
                 "token_endpoint_auth_signing_alg_values_supported": client_auth.assertion_algorithms(),
-                "claims_supported": sorted({*SUPPORTED_CLAIMS, *ID_TOKEN_CLAIMS}),
+                "claims_supported": metadata.claims_supported(),
                 "claims_parameter_supported": True,
+                # OIDC Core §6: request objects are refused (absent, these default to true).
+                "request_parameter_supported": False,
+                "request_uri_parameter_supported": False,
                 "prompt_values_supported": ["none", "login", "consent"],
                 "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
-                "grant_types_supported": list(oauth2_settings.OAUTH2_GRANT_TYPES_SUPPORTED),
+                "grant_types_supported": metadata.grant_types(TokenView.get_oauthlib_core().server),
                 "revocation_endpoint": self._get_endpoint_url(request, "revoke-token"),
                 "introspection_endpoint": self._get_endpoint_url(request, "introspect"),
             },
@@ -112,6 +114,7 @@ class ServerMetadataView(OAuthServerMetadataView):
             "issuer": oidc_settings.ISSUER,
             "jwks_uri": self._get_endpoint_url(request, "jwks-info"),
             "authorization_response_iss_parameter_supported": True,  # RFC 9207 §3
+            "grant_types_supported": metadata.grant_types(TokenView.get_oauthlib_core().server),
         }
         listed = json.loads(response.content)
         for endpoint in ("token", "revocation", "introspection"):
@@ -166,6 +169,28 @@ class IntrospectView(IntrospectTokenView):
             if name in claims:
                 data[name] = claims[name]
         return JsonResponse(data)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class TokenView(DOTTokenView):
+    """DOT's token endpoint; a device_code grant without device_code is invalid_request (RFC 8628
+    §3.4), where DOT reads the missing parameter and fails with a 500."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.POST.get("grant_type") == DEVICE_CODE_GRANT and not request.POST.get("device_code"):
+            error = errors.InvalidRequestError(description="device_code is missing.")
+            response = HttpResponse(error.json, status=error.status_code, content_type="application/json")
+            response["Cache-Control"] = "no-store"
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+def issuer_metadata(request: HttpRequest, issuer_path: str) -> HttpResponse:
+    """RFC 8414 §3.1: /.well-known/oauth-authorization-server/<issuer path>, for this issuer only."""
+    if issuer_path.strip("/") != urlsplit(oidc_settings.ISSUER or "").path.strip("/"):
+        raise Http404("No authorization server has this issuer.")
+    return ServerMetadataView.as_view()(request)
 
 
 def with_issuer(uri: str) -> str:
@@ -231,6 +256,11 @@ class AuthorizationView(DOTAuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         application = get_application_model().objects.get(client_id=credentials["client_id"])
+        # OIDC Core §6: request objects are not supported, and ignoring one would drop what it asks.
+        if "request" in request.GET:
+            return self._error(RequestNotSupported, credentials, application)
+        if "request_uri" in request.GET:
+            return self._error(RequestURINotSupported, credentials, application)
         prompt = self.prompt()
         try:
             max_age = authn.parse_max_age(request.GET.get("max_age"))

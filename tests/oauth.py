@@ -14,6 +14,20 @@ from .factories import CLIENT_SECRET
 REDIRECT_URI = "https://rp.example.com/callback"
 
 
+class FakeHTTPResponse:
+    """What ``oidc_provider.fetch`` reads from a ``requests`` response, for tests that stand in
+    for the network: status, headers, and the raw (undecoded) body stream."""
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        import io
+
+        self.status_code, self.headers = status, headers or {}
+        self.raw = io.BytesIO(body)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def basic(client_id: str, secret: str = CLIENT_SECRET) -> dict[str, str]:
     raw = f"{client_id}:{secret}".encode()
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(raw).decode()}

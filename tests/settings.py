@@ -104,6 +104,8 @@ OAUTH2_PROVIDER = {
 }
 OIDC_PROVIDER = {
     "DEFAULT_AUDIENCE": ["https://api.example.com"],
+    # Django's test client host: tests that fetch from it stand in for the network (and for DNS).
+    "FETCH_ALLOWED_HOSTS": ["testserver"],
     "ENCRYPTION_KEYS": ["dGVzdHMtb25seS1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="],
     "RSA_KEY_SIZE": 2048,
 }

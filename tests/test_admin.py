@@ -296,3 +296,35 @@ def test_client_fields_are_friendly_not_raw_json(admin_client, rsa_key):
     data["oidc_profile-0-application"] = str(empty.pk)
     again = admin_client.post(f"{APP_URL}{empty.pk}/change/", data).content.decode()
     assert "https://ok.example.com\nnot-a-uri</textarea>" in again
+
+
+def test_hs256_client_configured_in_the_admin_gets_hs256_id_tokens(admin_client, client):
+    import jwt
+
+    from .factories import UserFactory
+    from .oauth import code_flow
+
+    SigningKeyFactory(algorithm="RS256")
+    secret = "an-unhashed-client-secret-of-40-bytes-xx"
+    app = ApplicationFactory()
+    data = _application_form(app, id_token_algorithm="HS256")
+    data.update(client_secret=secret, hash_client_secret="")
+    response = admin_client.post(f"{APP_URL}{app.pk}/change/", data)
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    app.refresh_from_db()
+    body = code_flow(client, app, UserFactory(), secret=secret)
+    assert jwt.decode(body["id_token"], secret, algorithms=["HS256"], audience=app.client_id)
+
+
+@pytest.mark.parametrize(
+    ("secret", "hashed", "message"),
+    [("short-secret", "", "at least 32 bytes"), ("x" * 40, "on", "stored unhashed")],
+)
+def test_hs256_needs_an_unhashed_secret_of_32_bytes(admin_client, secret, hashed, message):
+    app = ApplicationFactory()
+    data = _application_form(app, id_token_algorithm="HS256")
+    data.update(client_secret=secret, hash_client_secret=hashed)
+    response = admin_client.post(f"{APP_URL}{app.pk}/change/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ClientProfile.objects.filter(application=app).exists()

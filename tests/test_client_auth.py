@@ -29,6 +29,7 @@ from .factories import (
     IntrospectorFactory,
     UserFactory,
 )
+from .oauth import FakeHTTPResponse
 
 TOKEN_URL = "https://testserver/o/token/"
 ISSUER = "https://testserver/o"
@@ -462,23 +463,8 @@ def test_client_secret_jwt_short_secret(client, db, signing_keys):
 # -- jwks_uri ------------------------------------------------------------------------------
 
 
-class FakeResponse:
-    def __init__(self, status, body):
-        self.status_code, self.body = status, body
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def iter_content(self, size):
-        for i in range(0, len(self.body), size):
-            yield self.body[i : i + size]
-
-
 @pytest.fixture
-def remote(monkeypatch):
+def remote(monkeypatch, settings):
     """A mocked jwks_uri: set .jwks (dict, bytes or an exception); .calls counts fetches."""
 
     class Remote:
@@ -486,16 +472,18 @@ def remote(monkeypatch):
         jwks = None
         status = 200
 
-    def fake_get(url, **kwargs):
+    def fake_get(session, url, **kwargs):
         assert url == JWKS_URI
         assert kwargs["timeout"] == 5 and kwargs["allow_redirects"] is False
         Remote.calls += 1
         if isinstance(Remote.jwks, Exception):
             raise Remote.jwks
         body = Remote.jwks if isinstance(Remote.jwks, bytes) else json.dumps(Remote.jwks).encode()
-        return FakeResponse(Remote.status, body)
+        return FakeHTTPResponse(Remote.status, body)
 
-    monkeypatch.setattr(client_jwks.requests, "get", fake_get)
+    # The fake stands in for DNS too: client.example.com resolves nowhere here.
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "FETCH_ALLOWED_HOSTS": ["client.example.com"]}
+    monkeypatch.setattr(requests.Session, "get", fake_get)
     return Remote
 
 
@@ -571,7 +559,7 @@ def test_http_jwks_uri_is_refused_outside_debug(client, db, signing_keys, remote
         client_jwks_uri="http://client.example.com/j",
     )
     response = token_request(client, with_assertion(assertion(app.client_id, rsa_client_key)))
-    assert_invalid_client(response, "https")
+    assert_invalid_client(response, "Could not fetch the client's keys.")  # not what went wrong
     assert remote.calls == 0
 
 
@@ -752,7 +740,7 @@ def test_admin_client_secret_jwt_needs_an_unhashed_secret(admin_client, signing_
         hash_client_secret=None,
         client_secret="short",
     )
-    assert "at least 32 characters" in form_errors(response)
+    assert "at least 32 bytes" in form_errors(response)
     response = admin_post(
         admin_client,
         app,

@@ -15,6 +15,7 @@ from oidc_provider.keys import keyring
 
 from .drf import bearer, challenge, sign
 from .factories import SigningKeyFactory
+from .oauth import FakeHTTPResponse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.drf_urls")]
 
@@ -22,10 +23,8 @@ JWKS_URI = "https://testserver/o/.well-known/jwks.json"
 DISCOVERY_URL = "https://testserver/o/.well-known/openid-configuration"
 
 
-class FakeResponse:
-    def __init__(self, response):
-        self.status_code = response.status_code
-        self.content = response.content
+def FakeResponse(response):
+    return FakeHTTPResponse(response.status_code, response.content)
 
 
 class Transport:

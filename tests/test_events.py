@@ -149,17 +149,17 @@ def test_assertion_refusal_and_replay(client, jwt_client, rsa_client_key, events
     assert good not in events.text and bad.split(".")[2] not in events.text
 
 
-def test_jwks_uri_fetch_failure(client, db, signing_keys, monkeypatch, rsa_client_key, events):  # noqa: F811
+def test_jwks_uri_fetch_failure(client, db, signing_keys, monkeypatch, rsa_client_key, events, settings):  # noqa: F811
     import requests
-
-    from oidc_provider import client_jwks
 
     from .factories import ClientProfileFactory
 
     def down(*args, **kwargs):
         raise requests.ConnectionError("down")
 
-    monkeypatch.setattr(client_jwks.requests, "get", down)
+    # The stand-in for the network answers for DNS too: the host is not looked up.
+    settings.OIDC_PROVIDER = {**settings.OIDC_PROVIDER, "FETCH_ALLOWED_HOSTS": ["client.example.com"]}
+    monkeypatch.setattr(requests.Session, "get", down)
     app = ClientCredentialsApplicationFactory()
     ClientProfileFactory(
         application=app, token_endpoint_auth_method="private_key_jwt", client_jwks_uri=JWKS_URI

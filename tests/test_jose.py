@@ -86,3 +86,19 @@ def test_high_s_signatures_are_accepted_as_the_standard_allows():
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     flipped = r.to_bytes(32, "big") + (jose.CURVE_ORDERS["P-256"] - s).to_bytes(32, "big")
     assert algorithm.verify(key.public_key(), flipped, data)
+
+
+def test_a_jwk_with_private_members_is_refused_wherever_keys_are_imported():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwcrypto import jwk
+
+    from oidc_provider import client_jwks
+    from oidc_provider.contrib.rest_framework.jwks import parse_jwks
+
+    key = jwk.JWK.from_pyca(rsa.generate_private_key(65537, 2048))
+    public = {**key.export_public(as_dict=True), "kid": "k", "alg": "RS256"}
+    private = {**key.export_private(as_dict=True), "kid": "k", "alg": "RS256"}
+    assert client_jwks.load_key(public, "RS256") is not None
+    assert client_jwks.load_key(private, "RS256") is None
+    assert set(parse_jwks({"keys": [public]})) == {"k"}
+    assert parse_jwks({"keys": [private]}) == {}

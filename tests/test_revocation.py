@@ -13,6 +13,7 @@ from oidc_provider.revocation import MARKER_PREFIX, access_token_deleted, is_mar
 from .conftest import basic_auth
 from .drf import bearer, challenge, client_credentials_token, sign
 from .factories import ClientCredentialsApplicationFactory, IntrospectorFactory
+from .oauth import FakeHTTPResponse
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.drf_urls")]
 
@@ -82,7 +83,7 @@ class Introspection:
         if self.down:
             raise requests.Timeout("slow issuer")
         response = self.client.post(urlsplit(url).path, data, HTTP_AUTHORIZATION=basic_auth(*auth))
-        return type("R", (), {"status_code": response.status_code, "content": response.content})()
+        return FakeHTTPResponse(response.status_code, response.content)
 
 
 @pytest.fixture

@@ -152,12 +152,11 @@ def test_id_token_algorithm_per_client(client, jwks, alg):
 
 
 def test_hs256_id_token_uses_the_unhashed_client_secret(client):
-    app = ApplicationFactory(hash_client_secret=False, algorithm="HS256")
+    secret = "an-unhashed-client-secret-of-40-bytes-xx"  # RFC 7518 §3.2: at least 32 bytes
+    app = ApplicationFactory(hash_client_secret=False, algorithm="HS256", client_secret=secret)
     ClientProfileFactory(application=app, id_token_algorithm="HS256")
-    body = code_flow(client, app, UserFactory())
-    claims = jwt.decode(
-        body["id_token"], "s3cret-client-secret", algorithms=["HS256"], audience=app.client_id
-    )
+    body = code_flow(client, app, UserFactory(), secret=secret)
+    claims = jwt.decode(body["id_token"], secret, algorithms=["HS256"], audience=app.client_id)
     assert claims["iss"] == "https://testserver/o"
 
 
@@ -267,7 +266,7 @@ def test_discovery_lists_what_is_supported(client):
     data = client.get("/o/.well-known/openid-configuration").json()
     assert data["issuer"] == "https://testserver/o"
     assert data["jwks_uri"] == "https://testserver/o/.well-known/jwks.json"
-    assert data["id_token_signing_alg_values_supported"] == ["ES256", "RS256", "HS256"]
+    assert data["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]  # no HS256 client
     assert "email" in data["claims_supported"] and "sub" in data["claims_supported"]
     assert data["token_endpoint"] == "https://testserver/o/token/"
 

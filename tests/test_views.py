@@ -96,3 +96,17 @@ def test_logout_with_a_hint_issued_to_another_client_is_an_error(client, app, us
     tokens = code_flow(client, app, user)
     other = ApplicationFactory(post_logout_redirect_uris=AFTER_LOGOUT)
     assert_logout_error(logout(client, id_token_hint=tokens["id_token"], client_id=other.client_id))
+
+
+def test_logout_with_a_genuine_hs256_id_token_is_an_error_not_a_500(client, user):
+    """An HS256 ID token is signed with its client's secret: logout accepts only our keys' hints."""
+    from .factories import ClientProfileFactory
+
+    secret = "an-unhashed-client-secret-of-40-bytes-xx"
+    hs = ApplicationFactory(
+        post_logout_redirect_uris=AFTER_LOGOUT, hash_client_secret=False, client_secret=secret, algorithm=""
+    )
+    ClientProfileFactory(application=hs, id_token_algorithm="HS256")
+    hint = code_flow(client, hs, user, secret=secret)["id_token"]
+    assert jose.parse(hint).header["alg"] == "HS256"
+    assert_logout_error(logout(client, id_token_hint=hint, client_id=hs.client_id))

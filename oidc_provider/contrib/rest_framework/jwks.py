@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
 from oidc_provider import events, shared_cache
+from oidc_provider.fetch import FetchError
+from oidc_provider.fetch import fetch_json as _fetch_json
 from oidc_provider.jwk import InvalidJWK, import_jwk
 
 from .conf import resource_settings
@@ -31,30 +31,10 @@ logger = logging.getLogger("oidc_provider.resource_server")
 MAX_DOCUMENT_SIZE = 512 * 1024
 
 
-class FetchError(Exception):
-    """The issuer's document could not be fetched or is not what we expect."""
-
-
 def fetch_json(url: str, *, timeout: float, auth: tuple[str, str] | None = None, data: Any = None) -> Any:
-    """GET (or POST ``data``) a JSON document with a timeout, no redirects and a size cap."""
-    session = requests.Session()
-    try:
-        if data is None:
-            response = session.get(url, timeout=timeout, allow_redirects=False)
-        else:
-            response = session.post(url, data=data, auth=auth, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise FetchError(f"{url}: {exc.__class__.__name__}") from None
-    finally:
-        session.close()
-    if response.status_code != 200:
-        raise FetchError(f"{url}: HTTP {response.status_code}")
-    if len(response.content) > MAX_DOCUMENT_SIZE:
-        raise FetchError(f"{url}: document too large")
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise FetchError(f"{url}: not JSON") from None
+    """GET (or POST ``data``) a JSON document through ``oidc_provider.fetch``: total deadline,
+    size cap before inflating, no redirects, https only, no internal addresses."""
+    return _fetch_json(url, timeout=timeout, max_bytes=MAX_DOCUMENT_SIZE, auth=auth, data=data)
 
 
 def discover(discovery_url: str, issuer: str | None, timeout: float) -> dict[str, Any]:
