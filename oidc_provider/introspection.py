@@ -36,14 +36,17 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _realm() -> str:
+    return f'realm="{_quote(oidc_settings.ISSUER or "oauth")}"'
+
+
 def basic_challenge() -> str:
     """RFC 6749 §5.2: the challenge matches the scheme the client used (RFC 7617 Basic)."""
-    return f'Basic realm="{_quote(oidc_settings.ISSUER or "oauth")}"'
+    return f"Basic {_realm()}"
 
 
 def bearer_challenge(error: str, description: str) -> str:
-    realm = _quote(oidc_settings.ISSUER or "oauth")
-    return f'Bearer realm="{realm}", error="{error}", error_description="{_quote(description)}"'
+    return f'Bearer {_realm()}, error="{error}", error_description="{_quote(description)}"'
 
 
 def _refusal(challenge: str, body: dict[str, str] | None = None) -> HttpResponse:
@@ -61,12 +64,10 @@ def authorize(request: HttpRequest, core: Any) -> HttpResponse | None:
     scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
     if scheme == "bearer":
         return _authorize_bearer(request, core)
-    body = request.POST
     if scheme != "basic" and not any(
-        name in body for name in ("client_id", "client_secret", "client_assertion")
+        name in request.POST for name in ("client_id", "client_secret", "client_assertion")
     ):
-        response = _refusal(f'{basic_challenge()}, Bearer realm="{_quote(oidc_settings.ISSUER or "oauth")}"')
-        return response
+        return _refusal(f"{basic_challenge()}, Bearer {_realm()}")  # no credentials: either will do
     oauth_request = OAuthlibRequest(
         request.build_absolute_uri(),
         request.method,

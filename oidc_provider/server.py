@@ -56,6 +56,24 @@ class Server(OpenIDServer):
             _report_refusal(body, status, _client_id(request_body, request_headers))
         return headers, body, status
 
+    def create_revocation_response(
+        self,
+        uri: str,
+        http_method: str = "POST",
+        body: Any = None,
+        headers: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[dict, str, int]:
+        """RFC 7009 §2.2.1 refers to RFC 6749 §5.2: a Basic client gets a Basic challenge here too."""
+        request_headers = headers or {}
+        headers, body, status = super().create_revocation_response(
+            uri, http_method, body, headers, *args, **kwargs
+        )
+        if status == 401 and _used_basic(request_headers):
+            headers = {**headers, "WWW-Authenticate": basic_challenge()}
+        return headers, body, status
+
 
 def _authorization(headers: dict[str, str]) -> str:
     return next((v for k, v in headers.items() if k.lower() == "authorization"), "")

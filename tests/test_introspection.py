@@ -102,8 +102,11 @@ def test_a_bearer_token_with_the_scope_from_a_client_not_allowed_is_401(client, 
     _refused(response, "Bearer", "insufficient_scope")
 
 
-def test_the_token_endpoint_answers_a_failed_basic_login_with_a_basic_challenge(client):
+@pytest.mark.parametrize(
+    "url,data", [("/o/token/", {"grant_type": "client_credentials"}), ("/o/revoke_token/", {"token": "x"})]
+)
+def test_token_and_revocation_endpoints_answer_a_failed_basic_login_with_a_basic_challenge(client, url, data):
     app = ClientCredentialsApplicationFactory()
-    response = client.post("/o/token/", {"grant_type": "client_credentials"}, **basic(app.client_id, "bad"))
+    response = client.post(url, data, **basic(app.client_id, "bad"))
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
     assert response["WWW-Authenticate"].startswith("Basic ")
