@@ -46,7 +46,92 @@ def _absolute_uri(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.fragment
 
 
+class LinesField(forms.Field):
+    """A list of strings edited as one per line (not a raw JSON ``[]`` box)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 80, "spellcheck": "false"})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)  # a re-rendered JSON list after a failed save
+            except ValueError:
+                return value
+        return "\n".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+class JWKSWidget(forms.Textarea):
+    """The client's JWKS as indented JSON, with the kids it holds listed under the box."""
+
+    template_name = "oidc_provider/widgets/jwks.html"
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"rows": 8, "cols": 80, "spellcheck": "false", "class": "vLargeTextField"})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, dict):
+            return json.dumps(value, indent=2)
+        if value in (None, "null"):
+            return None
+        return super().format_value(value)
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["kids"] = jwks_summary(value)
+        return context
+
+
+def jwks_summary(value: Any) -> list[str]:
+    """'kid (kty, alg)' for each key of a JWKS value (dict or JSON); [] when it is not one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    members = value.get("keys") if isinstance(value, dict) else None
+    if not isinstance(members, list):
+        return []
+    summary = []
+    for member in members:
+        if isinstance(member, dict):
+            details = ", ".join(str(member[k]) for k in ("kty", "crv", "alg") if member.get(k))
+            summary.append(f"{member.get('kid', '(no kid)')} ({details})")
+    return summary
+
+
+class JWKSField(forms.Field):
+    """A JWKS pasted as JSON: empty means none (None), not the string "null"."""
+
+    widget = JWKSWidget
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        if value is None or not str(value).strip():
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValidationError('Not valid JSON: paste the client\'s JWKS, {"keys": [...]}.') from None
+
+
 class ClientProfileForm(forms.ModelForm):
+    audiences = LinesField(
+        label="Audiences",
+        required=False,
+        help_text="One absolute URI per line: the APIs (aud) this client's access tokens name. "
+        "Empty: the site's DEFAULT_AUDIENCE.",
+    )
+    client_jwks = JWKSField(
+        label="Client JWKS",
+        required=False,
+        help_text='For private_key_jwt: the client\'s public keys as a JWK Set, {"keys": [...]}.',
+    )
     client_jwks_uri = forms.URLField(label="Client JWKS URI", required=False, max_length=2000, **ASSUME_HTTPS)
     backchannel_logout_uri = forms.URLField(
         label="Back-channel logout URI",
@@ -74,14 +159,9 @@ class ClientProfileForm(forms.ModelForm):
             "backchannel_logout_uri",
             "backchannel_logout_session_required",
         )
-        widgets = {"client_jwks": forms.Textarea(attrs={"rows": 6, "cols": 80})}
 
     def clean_audiences(self) -> list[str]:
         value = self.cleaned_data.get("audiences") or []
-        if isinstance(value, str):
-            value = value.split()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValidationError('Enter a JSON list of URIs, e.g. ["https://api.example.com"].')
         bad = [v for v in value if not _absolute_uri(v)]
         if bad:
             raise ValidationError(f"Not an absolute URI: {bad[0]}")

@@ -140,7 +140,7 @@ def _application_form(app, **profile):
         "oidc_profile-MIN_NUM_FORMS": "0",
         "oidc_profile-MAX_NUM_FORMS": "1",
         "oidc_profile-0-access_token_format": "jwt",
-        "oidc_profile-0-audiences": "[]",
+        "oidc_profile-0-audiences": "",
         "oidc_profile-0-id_token_algorithm": "RS256",
         "oidc_profile-0-token_endpoint_auth_method": "",
         "oidc_profile-0-client_jwks": "",
@@ -160,14 +160,19 @@ def test_application_admin_shows_profile_inline_and_endpoints(admin_client):
 
 def test_application_admin_saves_profile(admin_client):
     app = ApplicationFactory()
-    data = _application_form(app, audiences='["https://api.example.com"]', access_token_lifetime="120")
+    data = _application_form(
+        app,
+        audiences="https://api.example.com\r\n\r\n  https://two.example.com  ",
+        access_token_lifetime="120",
+    )
     response = admin_client.post(f"{APP_URL}{app.pk}/change/", data)
     assert response.status_code == 302, [
         response.context["adminform"].form.errors,
         response.context["inline_admin_formsets"][0].formset.errors,
     ]
     profile = ClientProfile.objects.get(application=app)
-    assert profile.audiences == ["https://api.example.com"] and profile.access_token_lifetime == 120
+    assert profile.audiences == ["https://api.example.com", "https://two.example.com"]
+    assert profile.access_token_lifetime == 120
     before = app.client_secret
     app.refresh_from_db()
     assert app.client_secret == before  # an empty secret field keeps the stored secret
@@ -176,10 +181,10 @@ def test_application_admin_saves_profile(admin_client):
 @pytest.mark.parametrize(
     ("profile", "message"),
     [
-        ({"audiences": '["not a uri"]'}, "Not an absolute URI"),
-        ({"audiences": '{"a": 1}'}, "JSON list of URIs"),
+        ({"audiences": "not a uri"}, "Not an absolute URI"),
+        ({"audiences": "https://api.example.com\nftp://files.example.com"}, "Not an absolute URI: ftp://"),
         ({"id_token_algorithm": "none"}, "Select a valid choice"),
-        ({"client_jwks": "{not json"}, "Enter a valid JSON"),
+        ({"client_jwks": "{not json"}, "Not valid JSON"),
         ({"client_jwks": json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})}, "private or symmetric"),
         ({"token_endpoint_auth_method": "private_key_jwt"}, "needs the client"),
     ],
@@ -255,6 +260,42 @@ def test_a_pasted_private_key_is_never_rendered_back(admin_client, valid_key):
     body = response.content.decode()
     assert "PRIVATE KEY" not in body
     assert pem.splitlines()[1] not in body
+
+
+def test_client_fields_are_friendly_not_raw_json(admin_client, rsa_key):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwcrypto import jwk
+
+    from .factories import ClientProfileFactory
+
+    member = jwk.JWK.from_pyca(ec.generate_private_key(ec.SECP256R1()).public_key()).export_public(
+        as_dict=True
+    )
+    member.update(kid="client-key-1", alg="ES256")
+    app = ApplicationFactory()
+    ClientProfileFactory(
+        application=app,
+        audiences=["https://a.example.com", "https://b.example.com"],
+        client_jwks={"keys": [member]},
+    )
+    page = admin_client.get(f"{APP_URL}{app.pk}/change/")
+    body = page.content.decode()
+    assert "https://a.example.com\nhttps://b.example.com</textarea>" in body  # one URI per line
+    assert "client-key-1 (EC, P-256, ES256)" in body  # the kids preview
+    assert "[&quot;https://a.example.com" not in body
+
+    empty = ApplicationFactory()
+    ClientProfileFactory(application=empty)
+    body = admin_client.get(f"{APP_URL}{empty.pk}/change/").content.decode()
+    assert ">null</textarea>" not in body and ">[]</textarea>" not in body
+    assert "No keys." in body
+
+    # A failed save shows what was typed, still one per line.
+    data = _application_form(empty, audiences="https://ok.example.com\nnot-a-uri")
+    data.update({"oidc_profile-INITIAL_FORMS": "1", "oidc_profile-0-id": str(empty.oidc_profile.pk)})
+    data["oidc_profile-0-application"] = str(empty.pk)
+    again = admin_client.post(f"{APP_URL}{empty.pk}/change/", data).content.decode()
+    assert "https://ok.example.com\nnot-a-uri</textarea>" in again
 
 
 def test_hs256_client_configured_in_the_admin_gets_hs256_id_tokens(admin_client, client):

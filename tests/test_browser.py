@@ -247,3 +247,30 @@ def test_signing_out_of_one_rp_signs_out_of_the_other(browser, site):
     expect(page.get_by_role("heading", name="Not signed in")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Signed out by the provider.")
     _shot(page, "11-rp2-signed-out-by-provider")
+
+
+def test_signing_key_list_fits_a_1280_px_screen(browser, site):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{site}/admin/oidc_provider/signingkey/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill("admin-password-123")
+    page.get_by_role("button", name="Log in").click()
+    # Rotate every algorithm so the list has retired keys with a "published until" date.
+    page.locator("#action-toggle").check()
+    page.locator("select[name=action]").select_option("rotate_now")
+    page.get_by_role("button", name="Go").click()
+    page.get_by_role("button", name="Yes, I'm sure").click()
+    expect(page.locator("#result_list tbody tr", has_text="retired").first).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, f"the key list is {width} px wide"
+    header = page.locator("#result_list thead th.column-published_until")
+    expect(header).to_contain_text("Published until")
+    # Nothing is clipped or scrolled inside the results box either.
+    results = page.evaluate(
+        "(() => { const r = document.querySelector('#changelist .results');"
+        " return [r.scrollWidth, r.clientWidth]; })()"
+    )
+    assert results[0] <= results[1], f"the key table needs {results[0]} px, has {results[1]}"
+    box, frame = header.bounding_box(), page.locator("#changelist .results").bounding_box()
+    assert box["x"] + box["width"] <= frame["x"] + frame["width"]
+    _shot(page, "12-keys-1280")

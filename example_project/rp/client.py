@@ -216,9 +216,9 @@ def unverified_parts(token: str) -> dict[str, Any]:
         return {"header": {}, "claims": {}, "opaque": True}
 
 
-def call_api(access_token: str) -> dict[str, Any]:
+def call_api(access_token: str, url: str | None = None) -> dict[str, Any]:
     """GET the protected API with the access token as a Bearer credential (RFC 6750 §2.1)."""
-    url = conf()["API_URL"]
+    url = url or conf()["API_URL"]
     try:
         response = http().get(url, headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT)
     except requests.RequestException as exc:
@@ -232,3 +232,11 @@ def call_api(access_token: str) -> dict[str, Any]:
 
 def fetch_jwks(metadata: dict[str, Any]) -> dict[str, Any]:
     return _get_json(metadata["jwks_uri"])
+
+
+def fetch_userinfo(metadata: dict[str, Any], access_token: str) -> dict[str, Any]:
+    """The claims the user consented to release, from the UserInfo endpoint (OIDC Core §5.3)."""
+    endpoint = metadata.get("userinfo_endpoint")
+    if not endpoint:
+        return {"url": None, "status": None, "body": "the provider publishes no userinfo_endpoint"}
+    return call_api(access_token, endpoint)
