@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.hashers import identify_hasher
 from django.urls import NoReverseMatch, reverse
+from oauth2_provider.models import redirect_to_uri_allowed
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import client_secrets, events, jose, single_use
@@ -273,3 +274,15 @@ def authenticate(request: Any, validator: Any) -> bool:
     elif requires_assertion(request.client):
         check_secret_method(request.client, "", request)
     return False
+
+
+def redirect_port_allowed(client: Any, redirect_uri: str) -> bool:
+    """RFC 8252 §7.3 lets native apps (public clients) pick any loopback port; DOT applies it to
+    every client, so a confidential client must match a registered port exactly."""
+    if client.client_type == client.CLIENT_PUBLIC:
+        return True
+    port = urlsplit(redirect_uri).port
+    return any(
+        urlsplit(allowed).port == port and redirect_to_uri_allowed(redirect_uri, [allowed])
+        for allowed in client.redirect_uris.split()
+    )

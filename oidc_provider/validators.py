@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.utils import timezone
-from oauth2_provider.models import get_id_token_model, redirect_to_uri_allowed
+from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -31,7 +29,7 @@ from .claims import (
 from .conf import oidc_settings
 from .context import issuance
 from .profiles import profile_for
-from .validation import ACCESS_TOKEN, ID_TOKEN_HINT, audience_list, decode, decode_local
+from .validation import ACCESS_TOKEN, decode_local
 
 
 def _active(user: Any) -> bool:
@@ -158,16 +156,7 @@ class OIDCValidator(OAuth2Validator):
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs) -> bool:
         if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
             return False
-        client = request.client
-        if client.client_type == client.CLIENT_PUBLIC:
-            return True
-        # RFC 8252 §7.3 lets native apps (public clients) pick any loopback port; DOT applies it
-        # to every client, so a confidential client must match a registered port exactly.
-        port = urlsplit(redirect_uri).port
-        return any(
-            urlsplit(allowed).port == port and redirect_to_uri_allowed(redirect_uri, [allowed])
-            for allowed in client.redirect_uris.split()
-        )
+        return client_auth.redirect_port_allowed(request.client, redirect_uri)
 
     def validate_silent_login(self, request: Any) -> bool:
         # oauthlib's request has no session; views.AuthorizationView answers
@@ -247,24 +236,7 @@ class OIDCValidator(OAuth2Validator):
         try:
             if unverified.header["alg"] not in jose.HMAC:
                 return id_tokens.load_hint(token)
-            claims = self._verify_hmac_id_token(token, unverified)
+            claims = id_tokens.verify_hmac(token, unverified, self._get_client_by_audience)
         except (jose.InvalidToken, errors.OAuth2Error):
             return None
         return get_id_token_model().objects.filter(jti=claims["jti"]).first()
-
-    def _verify_hmac_id_token(self, token: str, unverified: jose.Unverified) -> dict[str, Any]:
-        """An HS256 ID token verifies with the secret of the client it names (not DOT's jwk_key)."""
-        named = audience_list(unverified.claims())
-        client = self._get_client_by_audience(named) if named else None
-        if client is None:
-            raise jose.InvalidToken("Unknown audience.")
-        alg = unverified.header["alg"]
-        profile = dataclasses.replace(
-            ID_TOKEN_HINT,
-            algorithms=lambda: [alg],
-            required=(*ID_TOKEN_HINT.required, "jti"),
-            require_kid=False,
-        )
-        keys = client_auth.SecretKeys(client, alg)
-        _, claims = decode(token, profile, keys, issuer=oidc_settings.ISSUER, audience=client.client_id)
-        return claims
