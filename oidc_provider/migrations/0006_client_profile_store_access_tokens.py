@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oidc_provider', '0004_single_use_and_versions'),
+        ('oidc_provider', '0005_sessions_and_backchannel_logout'),
     ]
 
     operations = [
