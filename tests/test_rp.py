@@ -107,6 +107,7 @@ def test_full_flow_verifies_tokens_and_calls_the_api(client, transport, demo):
         "POST /o/token/",
         "GET /o/.well-known/jwks.json",
         "GET /api/me",
+        "GET /o/userinfo/",
     ]
     page = client.get("/rp/")
     checks = {c["name"]: c["ok"] for c in page.context["id_token"]["checks"]}
@@ -120,6 +121,11 @@ def test_full_flow_verifies_tokens_and_calls_the_api(client, transport, demo):
     }
     assert page.context["api"]["status"] == 200
     assert page.context["api"]["body"]["username"] == "demo"
+    # Userinfo: the claims of the scopes the user allowed (openid profile email), on the page.
+    claims = dict(page.context["userinfo"]["rows"])
+    assert claims["preferred_username"] == "demo" and "email" in claims and "sub" in claims
+    assert "phone_number" not in claims and "address" not in claims  # scopes not requested
+    assert 'id="userinfo"' in page.content.decode()
     assert '"typ": "at+jwt"' in page.context["access_token"]["header"]
 
 

@@ -50,6 +50,19 @@ def _token_view(token: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _claims(userinfo: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Userinfo as rows for the page: the claims the user allowed, or the error."""
+    if not userinfo:
+        return None
+    body = userinfo["body"]
+    rows = (
+        sorted((k, v if isinstance(v, str) else json.dumps(v)) for k, v in body.items())
+        if isinstance(body, dict)
+        else []
+    )
+    return {**userinfo, "rows": rows, "ok": userinfo["status"] == 200 and isinstance(body, dict)}
+
+
 @never_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -67,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
             access_token=_token_view(data["access_token"], data["at_checks"]),
             api=data["api"],
             api_body=_pretty(data["api"]["body"]),
+            userinfo=_claims(data.get("userinfo")),
         )
     return render(request, "rp/home.html", context)
 
@@ -143,6 +157,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         "id_checks": id_checks,
         "at_checks": at_checks,
         "api": client.call_api(access_token),
+        "userinfo": client.fetch_userinfo(metadata, access_token),
     }
     response = session.save(redirect(_home(request)), store, name)
     sid = client.unverified_parts(id_token)["claims"].get("sid")  # verified just above
