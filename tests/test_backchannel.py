@@ -237,8 +237,13 @@ def test_a_queueing_backend_gets_the_delivery_and_its_deferred_retry(
 ):
     """With a backend that queues and defers (the database backend in production), the sign-out
     only enqueues; the worker's failed attempt enqueues the retry with run_after."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    from django_tasks import task_backends
+    # The framework oidc_provider.tasks uses: django.tasks on Django 6, else the backport.
+    try:
+        import django.tasks as framework
+    except ImportError:
+        import django_tasks as framework
+    settings.TASKS = {"default": {"BACKEND": f"{framework.__name__}.backends.dummy.DummyBackend"}}
+    task_backends = framework.task_backends
 
     rp.behaviour = 500
     _sign_in(client, _app(rp.url))
