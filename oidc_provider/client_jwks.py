@@ -2,12 +2,16 @@
 
 Fetched sets live in Django's cache so every process shares them, and a shared throttle
 lets each URI be fetched at most once per ``CLIENT_JWKS_MIN_REFETCH_INTERVAL``: a client
-signing with unknown kids cannot make us hammer its (or anyone's) server.
+signing with unknown kids cannot make us hammer its (or anyone's) server. Each process also
+keeps the sets it used for as long as the shared cache would (``CLIENT_JWKS_CACHE_SECONDS``),
+so a shared cache that is down costs nothing but a warning: clients keep authenticating.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import OrderedDict
 from typing import Any
 
 from . import events, shared_cache
@@ -16,6 +20,7 @@ from .fetch import FetchError, fetch_json, scheme_allowed
 from .jwk import InvalidJWK, import_jwk
 
 MAX_JWKS_BYTES = 64 * 1024
+MAX_LOCAL_SETS = 256  # URIs held per process; the least recently used one goes first
 
 
 KEYS_UNAVAILABLE = "Could not fetch the client's keys."
@@ -31,6 +36,33 @@ def _cache_key(uri: str) -> str:
 
 uri_allowed = scheme_allowed  # https only; plain http only while DEBUG
 
+# cache key -> (monotonic expiry, JWKS): this process's copy of what the shared cache holds.
+_local: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+
+
+def clear_local_cache() -> None:
+    _local.clear()
+
+
+def _remember(key: str, data: dict[str, Any]) -> None:
+    _local[key] = (time.monotonic() + oidc_settings.CLIENT_JWKS_CACHE_SECONDS, data)
+    _local.move_to_end(key)
+    while len(_local) > MAX_LOCAL_SETS:
+        _local.popitem(last=False)
+
+
+def _cached(key: str) -> dict[str, Any] | None:
+    """The shared cache's set, else this process's unexpired copy (the cache may be down)."""
+    shared = shared_cache.get(key)
+    if shared is not None:
+        _remember(key, shared)
+        return shared
+    expires, data = _local.get(key, (0.0, None))
+    if data is not None and time.monotonic() < expires:
+        return data
+    _local.pop(key, None)
+    return None
+
 
 def _download(uri: str) -> dict[str, Any]:
     data = fetch_json(
@@ -45,20 +77,20 @@ def _download(uri: str) -> dict[str, Any]:
 
 
 def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
-    """The JWKS at ``uri`` from the shared cache, downloading when missing or on ``refresh``.
+    """The JWKS at ``uri`` from the cache, downloading when missing or on ``refresh``.
 
-    Returns None on a throttled refresh (the cached set stays in use); raises
-    KeysUnavailable when there is no usable set at all.
+    On a throttled refresh returns the cached set (another process may have refetched it) or
+    None; raises KeysUnavailable when there is no usable set at all.
     """
     key = _cache_key(uri)
     if not refresh:
-        cached = shared_cache.get(key)
+        cached = _cached(key)
         if cached is not None:
             return cached
     # cache.add is atomic (Redis SET NX): one process per interval downloads.
     if not shared_cache.throttle(key + ":throttle", oidc_settings.CLIENT_JWKS_MIN_REFETCH_INTERVAL):
         if refresh:
-            return None
+            return _cached(key)
         raise KeysUnavailable(KEYS_UNAVAILABLE)
     try:
         data = _download(uri)
@@ -69,6 +101,7 @@ def fetch_jwks(uri: str, *, refresh: bool = False) -> dict[str, Any] | None:
             return None
         raise KeysUnavailable(KEYS_UNAVAILABLE) from None
     shared_cache.set(key, data, oidc_settings.CLIENT_JWKS_CACHE_SECONDS)
+    _remember(key, data)
     return data
 
 

@@ -3,7 +3,7 @@ import base64
 import pytest
 from django.core.cache import cache
 
-from oidc_provider import keys, profiles, revocation
+from oidc_provider import client_jwks, keys, profiles, revocation
 from oidc_provider.conf import oidc_settings
 
 from .factories import CLIENT_SECRET, SigningKeyFactory
@@ -17,6 +17,7 @@ def _fresh_state():
     keys.clear_local_cache()
     profiles.clear_local_cache()
     revocation.clear_local_cache()
+    client_jwks.clear_local_cache()
     oidc_settings.reload()
     yield
     keys.clear_local_cache()

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import json
 import secrets
+import socket
 import time
 import uuid
 from html.parser import HTMLParser
@@ -525,6 +526,45 @@ def test_unknown_kid_refetches_at_most_once_per_interval(
     for _ in range(3):
         value = assertion(uri_client.client_id, new_key, kid="unknown")
         assert_invalid_client(token_request(client, with_assertion(value)), "unknown key")
+    assert remote.calls == 2
+
+
+def test_jwks_uri_clients_keep_authenticating_while_the_shared_cache_is_down(
+    client, uri_client, remote, rsa_client_key, settings
+):
+    remote.jwks = {"keys": [public_jwk(rsa_client_key, "k1")]}
+    value = assertion(uri_client.client_id, rsa_client_key)
+    assert token_request(client, with_assertion(value)).status_code == 200
+    with socket.socket() as unused:  # a port nothing listens on: every cache call fails fast
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(3):  # beyond the refetch throttle: the process's copy of the set is used
+        value = assertion(uri_client.client_id, rsa_client_key)
+        assert token_request(client, with_assertion(value)).status_code == 200
+    assert remote.calls == 1
+
+
+def test_a_process_copy_of_a_jwks_expires_with_the_shared_one(client, uri_client, remote, rsa_client_key):
+    remote.jwks = {"keys": [public_jwk(rsa_client_key, "k1")]}
+    assert (
+        token_request(client, with_assertion(assertion(uri_client.client_id, rsa_client_key))).status_code
+        == 200
+    )
+    key = client_jwks._cache_key(JWKS_URI)
+    for stale in (key, key + ":throttle"):  # the shared copy has expired ...
+        client_jwks.shared_cache.delete(stale)
+    client_jwks._local[key] = (0.0, client_jwks._local[key][1])  # ... and so has this process's
+    assert (
+        token_request(client, with_assertion(assertion(uri_client.client_id, rsa_client_key))).status_code
+        == 200
+    )
     assert remote.calls == 2
 
 
