@@ -198,8 +198,8 @@ class Soak:
                 self.failures.append(what)
 
     def token_worker(self) -> None:
-        """Token requests round the nodes: each costs a PBKDF2 check of the client secret (Django's
-        default hasher, ~0.5 s of CPU), so one thread is load enough for two cores."""
+        """Token requests round the nodes, one at a time (the client secret is checked with the
+        client-secret hasher of the README's install: one HMAC, not PBKDF2)."""
         for port in itertools.cycle(self.ports):
             if self.stop.is_set():
                 return

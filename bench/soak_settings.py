@@ -1,12 +1,15 @@
-"""Settings of the multi-node soak (bench/soak.py): the test settings with Django's default password
-hashers (what users run), the soak's own PostgreSQL database and the Redis the soak starts."""
+"""Settings of the multi-node soak (bench/soak.py): the test settings with the password hashers of
+the README's install (Django's defaults, PBKDF2 first, plus the client-secret hasher), the soak's own
+PostgreSQL database and the Redis the soak starts."""
 
 import os
+
+from django.conf import global_settings
 
 from tests.settings import *  # noqa: F403
 from tests.settings import OIDC_PROVIDER
 
-del PASSWORD_HASHERS  # noqa: F821 (Django's defaults: PBKDF2, as a fresh install has)
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "oidc_provider.client_secrets.ClientSecretHasher"]
 
 DEBUG = False
 DATABASES = {
